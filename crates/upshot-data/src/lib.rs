@@ -1,0 +1,74 @@
+//! The export contract of upshot: experiment configs, column mapping,
+//! Parquet loading with polars lazy scans, validation and row accounting.
+//!
+//! Only this crate knows file formats. Analyses receive a [`Dataset`] of
+//! validated tables whose columns carry contract names and types, and whose
+//! every input row is either used or excluded with a counted reason.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use upshot_data::{ExperimentConfig, Mode, NoProgress, validate_config};
+//! let config = ExperimentConfig::from_file(Path::new("experiments/inspect.toml"))?;
+//! let dataset = validate_config(&config, Mode::Load, &NoProgress)?;
+//! for report in dataset.reports() {
+//!     assert_eq!(report.rows, report.rows_used + report.rows_excluded.values().sum::<u64>());
+//! }
+//! # Ok::<(), upshot_data::DataError>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod contract;
+pub mod error;
+pub mod load;
+pub mod validate;
+
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use config::{ExperimentConfig, InputSpec, Kind, Window};
+pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
+pub use error::{DataError, ErrorClass};
+pub use validate::{Dataset, LoadedTable, Mode, NoProgress, Progress, TableReport, validate_config};
+
+/// Re-export of the polars version the data crate uses, so analyses name the
+/// same types.
+pub use polars;
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// SHA-256 of a file's bytes, lowercase hex, read in 1 MiB blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_of_abc_matches_fips_180_2() {
+        assert_eq!(super::sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,230 @@
+//! Drawing chart specifications with plotters, as SVG (for HTML) and PNG
+//! (1600x900, for slides). Text uses the embedded DejaVu Sans, so PNGs render
+//! with no system fonts and Cyrillic campaign names come out right.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use upshot_result::format::{count, money_short, number, percent};
+use upshot_result::{Chart, ChartKind, Format};
+
+use crate::ReportError;
+
+/// Chart size in pixels: 16:9, sharp on a 1080p slide.
+pub const SIZE: (u32, u32) = (1600, 900);
+
+/// The family name the embedded font is registered under. Browsers reading
+/// the SVG fall back to their own sans-serif font under the same name.
+const FAMILY: &str = "sans-serif";
+
+static FONT_REGISTRATION: Once = Once::new();
+
+fn register_fonts() {
+    FONT_REGISTRATION.call_once(|| {
+        // The bytes are a valid TrueType font shipped in this crate; if
+        // registration ever failed, plotters would report a missing font when
+        // drawing, which surfaces as a ReportError.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, include_bytes!("../assets/DejaVuSans.ttf"));
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Bold, include_bytes!("../assets/DejaVuSans-Bold.ttf"));
+    });
+}
+
+/// Colour-blind-friendly palette (Okabe-Ito), in series order.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(120, 120, 120),
+    RGBColor(240, 228, 66),
+];
+
+fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Formats a y-axis value.
+pub fn tick(value: f64, format: &Format, currency: &str) -> String {
+    match format {
+        Format::Money => money_short(value, currency),
+        Format::Percent => percent(value),
+        Format::Count => count(value),
+        Format::Number | Format::Text => number(value, if value.abs() < 10.0 { 1 } else { 0 }),
+    }
+}
+
+fn draw_err(chart: &Chart, err: impl std::fmt::Display) -> ReportError {
+    ReportError::Chart { chart: chart.name.clone(), message: err.to_string() }
+}
+
+/// Draws a chart onto any plotters drawing area.
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart, currency: &str) -> Result<(), ReportError>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| draw_err(chart, e))?;
+    let (width, height) = root.dim_in_pixel();
+    let title_font = (FAMILY, 40).into_font().style(FontStyle::Bold).color(&RGBColor(30, 30, 30));
+    let (title_area, rest) = root.split_vertically(90);
+    let (plot_area, note_area) = rest.split_vertically(height - 90 - 50);
+    title_area.draw(&Text::new(chart.title.clone(), (40, 30), title_font)).map_err(|e| draw_err(chart, e))?;
+    let note_font = (FAMILY, 20).into_font().color(&RGBColor(110, 110, 110));
+    note_area.draw(&Text::new(chart.note.clone(), (40, 12), note_font)).map_err(|e| draw_err(chart, e))?;
+
+    let n = chart.categories.len().max(1);
+    let y_max = match chart.kind {
+        ChartKind::Lines => chart.series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0f64, |a, b| a.max(*b)),
+        ChartKind::StackedBars => (0..n)
+            .map(|i| chart.series.iter().map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0)).sum::<f64>())
+            .fold(0.0f64, f64::max),
+    };
+    let y_max = if y_max > 0.0 { y_max * 1.12 } else { 1.0 };
+    // About eight x labels fit a slide without overlapping.
+    let label_every = n.div_ceil(8).max(1);
+    let categories = chart.categories.clone();
+    let y_format = chart.y_format.clone();
+    let mut ctx = ChartBuilder::on(&plot_area)
+        .margin_left(30)
+        .margin_right(40)
+        .margin_top(10)
+        .x_label_area_size(70)
+        .y_label_area_size(130)
+        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), 0.0f64..y_max)
+        .map_err(|e| draw_err(chart, e))?;
+    ctx.configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .y_labels(8)
+        .x_labels(n.min(60))
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() > 1e-6 || i < 0.0 {
+                return String::new();
+            }
+            let i = i as usize;
+            if i.is_multiple_of(label_every) { categories.get(i).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .y_label_formatter(&|y| tick(*y, &y_format, currency))
+        .x_desc(chart.x_label.clone())
+        .y_desc(chart.y_label.clone())
+        .label_style((FAMILY, 22).into_font().color(&RGBColor(60, 60, 60)))
+        .axis_desc_style((FAMILY, 24).into_font().color(&RGBColor(60, 60, 60)))
+        .draw()
+        .map_err(|e| draw_err(chart, e))?;
+
+    match chart.kind {
+        ChartKind::Lines => {
+            for (i, series) in chart.series.iter().enumerate() {
+                let style = ShapeStyle::from(colour(i)).stroke_width(4);
+                let points: Vec<(f64, f64)> =
+                    series.values.iter().enumerate().filter_map(|(x, v)| v.map(|v| (x as f64, v))).collect();
+                ctx.draw_series(LineSeries::new(points, style))
+                    .map_err(|e| draw_err(chart, e))?
+                    .label(series.name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 30, y)], ShapeStyle::from(colour(i)).stroke_width(4))
+                    });
+            }
+        }
+        ChartKind::StackedBars => {
+            let mut base = vec![0.0f64; n];
+            for (i, series) in chart.series.iter().enumerate() {
+                let mut bars = Vec::new();
+                for (x, value) in series.values.iter().enumerate() {
+                    let value = value.unwrap_or(0.0).max(0.0);
+                    if value > 0.0 && x < n {
+                        let x = x as f64;
+                        bars.push(Rectangle::new(
+                            [(x - 0.38, base[x as usize]), (x + 0.38, base[x as usize] + value)],
+                            colour(i).filled(),
+                        ));
+                        base[x as usize] += value;
+                    }
+                }
+                ctx.draw_series(bars)
+                    .map_err(|e| draw_err(chart, e))?
+                    .label(series.name.clone())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour(i).filled()));
+            }
+        }
+    }
+    if !chart.series.is_empty() {
+        ctx.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font((FAMILY, 22).into_font())
+            .draw()
+            .map_err(|e| draw_err(chart, e))?;
+    }
+    let _ = width;
+    root.present().map_err(|e| draw_err(chart, e))?;
+    Ok(())
+}
+
+/// Renders a chart as an SVG document.
+pub fn svg(chart: &Chart, currency: &str) -> Result<String, ReportError> {
+    register_fonts();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
+        draw(&root, chart, currency)?;
+    }
+    Ok(text)
+}
+
+/// Renders a chart as a 1600x900 PNG file.
+pub fn png(chart: &Chart, currency: &str, path: &Path) -> Result<(), ReportError> {
+    register_fonts();
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    draw(&root, chart, currency)
+}
+
+#[cfg(test)]
+mod tests {
+    use upshot_result::Series;
+
+    use super::*;
+
+    fn sample(kind: ChartKind) -> Chart {
+        Chart {
+            name: "weekly".into(),
+            title: "Реклама на YouTube: новых клиентов +12%".into(),
+            note: "Source: orders.parquet, 2025-01-06 to 2025-03-31".into(),
+            kind,
+            x_label: "week".into(),
+            y_label: "spend (USD)".into(),
+            y_format: Format::Money,
+            categories: (1..=12).map(|w| format!("2025-W{w:02}")).collect(),
+            series: vec![
+                Series { name: "google_search".into(), values: (0..12).map(|i| Some(1000.0 + 50.0 * i as f64)).collect() },
+                Series { name: "ютуб".into(), values: (0..12).map(|i| if i == 3 { None } else { Some(400.0) }).collect() },
+            ],
+            table: "weekly".into(),
+        }
+    }
+
+    #[test]
+    fn svg_has_title_and_cyrillic_text() {
+        let text = svg(&sample(ChartKind::Lines), "USD").expect("renders");
+        assert!(text.starts_with("<svg"));
+        assert!(text.contains("Реклама на YouTube"));
+        assert!(text.contains("$1k") || text.contains("$1.2k"), "money ticks with currency");
+    }
+
+    #[test]
+    fn png_renders_without_system_fonts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("chart.png");
+        png(&sample(ChartKind::StackedBars), "USD", &path).expect("renders");
+        let bytes = std::fs::read(&path).expect("written");
+        assert_eq!(&bytes[1..4], b"PNG");
+        assert!(bytes.len() > 20_000, "a chart with text is not a blank image: {} bytes", bytes.len());
+    }
+}

@@ -1,0 +1,144 @@
+//! Renders a typed [`Analysis`] into the output folder of `CONTRACTS.md`:
+//!
+//! ```text
+//! <out>/<experiment>/
+//!   summary.md  summary.html  result.json  charts/*.svg *.png  tables/*.csv tables.xlsx
+//! ```
+//!
+//! This is the only crate that draws or formats for people. The folder is
+//! built next to its final place and moved there in one rename, so a failed
+//! run never leaves a half-written report behind.
+//!
+//! ```no_run
+//! # use upshot_result::{Analysis, ResultJson};
+//! # fn demo(analysis: &Analysis, run: &ResultJson) -> Result<(), upshot_report::ReportError> {
+//! let folder = upshot_report::write_report(std::path::Path::new("reports"), run, analysis)?;
+//! println!("wrote {}", folder.display());
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod chart;
+mod html;
+mod markdown;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use upshot_result::format::{count, money, number, percent};
+use upshot_result::{Analysis, Cell, Format, Metric, ResultJson};
+
+/// Errors while writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn.
+    #[error("chart `{chart}`: cannot draw: {message}")]
+    Chart {
+        /// Chart name.
+        chart: String,
+        /// What plotters said.
+        message: String,
+    },
+    /// The spreadsheet could not be written.
+    #[error("tables.xlsx: cannot write: {0}")]
+    Workbook(String),
+}
+
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io { path: path.display().to_string(), source }
+}
+
+/// Writes the whole output folder `<out>/<experiment>/` and returns its path.
+/// An existing folder of the same name is replaced only once the new one is complete.
+pub fn write_report(out: &Path, run: &ResultJson, analysis: &Analysis) -> Result<PathBuf, ReportError> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let final_dir = out.join(&run.experiment);
+    let staging = out.join(format!(".{}.partial-{}", run.experiment, std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+    }
+    let written = write_folder(&staging, run, analysis);
+    if let Err(err) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(err);
+    }
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir).map_err(io_err(&final_dir))?;
+    }
+    std::fs::rename(&staging, &final_dir).map_err(io_err(&final_dir))?;
+    Ok(final_dir)
+}
+
+fn write_folder(dir: &Path, run: &ResultJson, analysis: &Analysis) -> Result<(), ReportError> {
+    let charts_dir = dir.join("charts");
+    let tables_dir = dir.join("tables");
+    std::fs::create_dir_all(&charts_dir).map_err(io_err(&charts_dir))?;
+    std::fs::create_dir_all(&tables_dir).map_err(io_err(&tables_dir))?;
+    let mut svgs = Vec::new();
+    for chart in &analysis.charts {
+        let svg = chart::svg(chart, &run.currency)?;
+        let svg_path = charts_dir.join(format!("{}.svg", chart.name));
+        std::fs::write(&svg_path, &svg).map_err(io_err(&svg_path))?;
+        chart::png(chart, &run.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
+        svgs.push(svg);
+    }
+    tables::write_csvs(&tables_dir, &analysis.tables, &run.currency)?;
+    tables::write_workbook(&tables_dir.join("tables.xlsx"), &analysis.tables)?;
+    let md_path = dir.join("summary.md");
+    std::fs::write(&md_path, markdown::render(run, analysis)).map_err(io_err(&md_path))?;
+    let html_path = dir.join("summary.html");
+    std::fs::write(&html_path, html::render(run, analysis, &svgs)).map_err(io_err(&html_path))?;
+    let json_path = dir.join("result.json");
+    std::fs::write(&json_path, run.to_json()).map_err(io_err(&json_path))?;
+    Ok(())
+}
+
+/// Formats a metric value by its unit: money for the currency, percent for shares.
+pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) -> String {
+    let Some(value) = value else { return String::new() };
+    if metric.unit == currency {
+        money(value, currency)
+    } else if metric.unit == "share" {
+        percent(value)
+    } else if value.fract() == 0.0 {
+        count(value)
+    } else {
+        number(value, if value.abs() < 10.0 { 2 } else { 1 })
+    }
+}
+
+/// Formats a table cell for people (CSV keeps raw values).
+pub(crate) fn cell_text(cell: &Cell, format: &Format, currency: &str) -> String {
+    match cell {
+        Cell::Text(text) => text.clone(),
+        Cell::Empty => String::new(),
+        Cell::Int(value) => match format {
+            Format::Money => money(*value as f64, currency),
+            _ => count(*value as f64),
+        },
+        Cell::Num(value) => match format {
+            Format::Money => money(*value, currency),
+            Format::Percent => percent(*value),
+            Format::Count => count(*value),
+            Format::Number | Format::Text => number(*value, 2),
+        },
+    }
+}
+
+/// `channel=meta, campaign=x` for a segment, or `all` for the headline row.
+pub(crate) fn segment_text(metric: &Metric) -> String {
+    if metric.segment.0.is_empty() {
+        "all".to_string()
+    } else {
+        metric.segment.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}

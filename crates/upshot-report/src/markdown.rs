@@ -1,0 +1,132 @@
+//! summary.md: readable in a terminal, pasteable into docs.
+
+use std::fmt::Write;
+
+use upshot_result::format::count;
+use upshot_result::{Analysis, ResultJson, Table};
+
+use crate::{cell_text, metric_value, segment_text};
+
+/// Rows of a table shown inline; the CSV always has all of them.
+const INLINE_ROWS: usize = 25;
+/// Metrics listed in the key-numbers table.
+const INLINE_METRICS: usize = 40;
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub(crate) fn table_markdown(out: &mut String, table: &Table, currency: &str) {
+    let _ = writeln!(out, "**{}**\n", escape(&table.title));
+    let header: Vec<String> = table.columns.iter().map(|c| escape(&c.name)).collect();
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(out, "|{}|", table.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    for row in table.rows.iter().take(INLINE_ROWS) {
+        let cells: Vec<String> =
+            row.iter().zip(&table.columns).map(|(cell, column)| escape(&cell_text(cell, &column.format, currency))).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    if table.rows.len() > INLINE_ROWS {
+        let _ = writeln!(out, "\n{} more rows in `tables/{}.csv`.", count((table.rows.len() - INLINE_ROWS) as f64), table.name);
+    }
+    let _ = writeln!(out);
+}
+
+pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
+    let currency = run.currency.as_str();
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n", analysis.headline);
+    for line in &analysis.context {
+        let _ = writeln!(out, "{line}  ");
+    }
+    let _ = writeln!(out);
+    if !analysis.decisions.is_empty() {
+        let _ = writeln!(out, "## Decisions\n");
+        for decision in &analysis.decisions {
+            let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(
+                out,
+                "- **{}** {}: {} (confidence {:.2})",
+                decision.action.label(),
+                subject.join(", "),
+                decision.reason,
+                decision.confidence
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !analysis.metrics.is_empty() {
+        let _ = writeln!(out, "## Key numbers\n");
+        let _ = writeln!(out, "| metric | segment | estimate | interval |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for metric in analysis.metrics.iter().take(INLINE_METRICS) {
+            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
+                (Some(low), Some(high), Some(level)) => format!(
+                    "{} to {} ({:.0}%)",
+                    metric_value(metric, Some(low), currency),
+                    metric_value(metric, Some(high), currency),
+                    level * 100.0
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                metric.name,
+                escape(&segment_text(metric)),
+                metric_value(metric, Some(metric.estimate), currency),
+                interval
+            );
+        }
+        if analysis.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "\nAll {} metrics are in `result.json`.", analysis.metrics.len());
+        }
+        let _ = writeln!(out);
+    }
+    if !analysis.charts.is_empty() {
+        let _ = writeln!(out, "## Charts\n");
+        for chart in &analysis.charts {
+            let _ = writeln!(out, "![{}](charts/{}.png)\n", escape(&chart.title), chart.name);
+        }
+    }
+    let inline: Vec<&Table> = analysis.tables.iter().filter(|t| t.in_summary).collect();
+    if !inline.is_empty() {
+        let _ = writeln!(out, "## Tables\n");
+        for table in inline {
+            table_markdown(&mut out, table, currency);
+        }
+    }
+    let _ = writeln!(out, "## Inputs\n");
+    let _ = writeln!(out, "| table | file | rows | used | excluded |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for input in &run.inputs {
+        let excluded: Vec<String> =
+            input.rows_excluded.iter().map(|(reason, n)| format!("{reason}: {}", count(*n as f64))).collect();
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            input.table,
+            escape(&input.path),
+            count(input.rows as f64),
+            count(input.rows_used as f64),
+            if excluded.is_empty() { "none".to_string() } else { excluded.join(", ") }
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "## Warnings\n");
+    if analysis.warnings.is_empty() {
+        let _ = writeln!(out, "None.");
+    }
+    for warning in &analysis.warnings {
+        let _ = writeln!(out, "- {warning}");
+    }
+    let _ = writeln!(
+        out,
+        "\n---\nupshot {} · kind `{}` · seed {} · config sha256 `{}`",
+        run.upshot_version,
+        run.kind,
+        run.seed,
+        &run.config_sha256.get(..12).unwrap_or("")
+    );
+    out
+}

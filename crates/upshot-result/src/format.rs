@@ -1,0 +1,131 @@
+//! Number formatting shared by analyses (for sentences) and the report (for
+//! tables and charts): thousands separators, money with its currency.
+
+/// The symbol written before an amount, or `None` to write the code after it.
+fn currency_symbol(currency: &str) -> Option<&'static str> {
+    match currency {
+        "USD" => Some("$"),
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        _ => None,
+    }
+}
+
+/// Groups the integer part with commas: `1234567.8` -> `1,234,568` at 0 decimals.
+pub fn grouped(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return "n/a".to_string();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let mut out = String::new();
+    for (i, ch) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(frac) = frac_part {
+        out.push('.');
+        out.push_str(&frac);
+    }
+    let is_zero = out.chars().all(|c| c == '0' || c == '.' || c == ',');
+    if value < 0.0 && !is_zero { format!("-{out}") } else { out }
+}
+
+/// A whole count: `12,345`.
+pub fn count(value: f64) -> String {
+    grouped(value, 0)
+}
+
+/// Money: `$1,234` (whole units from 100 up, cents below), `1,234 RUB` for
+/// currencies without a common symbol.
+pub fn money(value: f64, currency: &str) -> String {
+    if !value.is_finite() {
+        return "n/a".to_string();
+    }
+    let decimals = if value.abs() >= 100.0 || value == value.trunc() { 0 } else { 2 };
+    let amount = grouped(value.abs(), decimals);
+    let sign = if value < 0.0 && amount.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    match currency_symbol(currency) {
+        Some(symbol) => format!("{sign}{symbol}{amount}"),
+        None => format!("{sign}{amount} {currency}"),
+    }
+}
+
+/// Money for axis ticks: `$1.2M`, `$350k`, `$900`.
+pub fn money_short(value: f64, currency: &str) -> String {
+    let abs = value.abs();
+    let (scaled, suffix) = if abs >= 1e6 {
+        (value / 1e6, "M")
+    } else if abs >= 1e3 {
+        (value / 1e3, "k")
+    } else {
+        (value, "")
+    };
+    let number = if suffix.is_empty() || scaled.abs() >= 100.0 || scaled == scaled.trunc() {
+        grouped(scaled, 0)
+    } else {
+        grouped(scaled, 1)
+    };
+    match currency_symbol(currency) {
+        Some(symbol) if value < 0.0 => format!("-{symbol}{}{suffix}", number.trim_start_matches('-')),
+        Some(symbol) => format!("{symbol}{number}{suffix}"),
+        None => format!("{number}{suffix} {currency}"),
+    }
+}
+
+/// A plain number with up to `decimals` decimals and separators.
+pub fn number(value: f64, decimals: usize) -> String {
+    grouped(value, decimals)
+}
+
+/// A share in [0, 1] as a percentage: `0.412` -> `41%`, `0.0412` -> `4.1%`.
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "n/a".to_string();
+    }
+    let pct = share * 100.0;
+    if pct.abs() >= 10.0 || pct == pct.trunc() { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(count(1234567.4), "1,234,567");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(grouped(-1234.5, 1), "-1,234.5");
+        assert_eq!(count(-0.2), "0");
+    }
+
+    #[test]
+    fn money_with_currency() {
+        assert_eq!(money(24300.0, "USD"), "$24,300");
+        assert_eq!(money(142.4, "USD"), "$142");
+        assert_eq!(money(31.456, "EUR"), "€31.46");
+        assert_eq!(money(1500.0, "RUB"), "1,500 RUB");
+        assert_eq!(money(-2500.0, "USD"), "-$2,500");
+        assert_eq!(money(f64::NAN, "USD"), "n/a");
+    }
+
+    #[test]
+    fn short_money_for_axes() {
+        assert_eq!(money_short(1_250_000.0, "USD"), "$1.2M");
+        assert_eq!(money_short(350_000.0, "USD"), "$350k");
+        assert_eq!(money_short(900.0, "USD"), "$900");
+        assert_eq!(money_short(2000.0, "RUB"), "2k RUB");
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percent(0.412), "41%");
+        assert_eq!(percent(0.0412), "4.1%");
+        assert_eq!(percent(0.05), "5%");
+    }
+}

@@ -1,0 +1,401 @@
+//! The typed result every upshot analysis returns.
+//!
+//! An analysis is a pure function from validated tables to an [`Analysis`]:
+//! metrics with their intervals, decisions with the numbers behind them,
+//! warnings, the tables behind every chart, and chart *specifications*.
+//! Nothing here draws or writes files; `upshot-report` renders an
+//! [`Analysis`] once, into every output format.
+//!
+//! The serialised form of [`ResultJson`] is the stable `result.json` contract
+//! of `CONTRACTS.md`: fields may be added, never renamed.
+//!
+//! ```
+//! use upshot_result::{Metric, Segment};
+//! let m = Metric::point("cost", "USD", 1250.0).with_segment(Segment::one("channel", "meta"));
+//! assert_eq!(m.segment.get("channel").map(String::as_str), Some("meta"));
+//! assert!(m.ci_low.is_none());
+//! ```
+#![deny(missing_docs)]
+
+pub mod format;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Segment keys of a metric or the subject of a decision (`{"channel": "meta"}`).
+///
+/// A `BTreeMap` so that serialisation order, and so `result.json`, is stable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Segment(pub BTreeMap<String, String>);
+
+impl Segment {
+    /// The empty segment: the headline row of a metric.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// A segment with one key.
+    pub fn one(key: &str, value: &str) -> Self {
+        let mut map = BTreeMap::new();
+        map.insert(key.to_string(), value.to_string());
+        Self(map)
+    }
+
+    /// Adds a key, builder style.
+    pub fn and(mut self, key: &str, value: &str) -> Self {
+        self.0.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// The value of one key.
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0.get(key)
+    }
+}
+
+/// One estimate, with its interval when it has one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Contract name, for example `incremental_purchases_total` or `blended_cac`.
+    pub name: String,
+    /// Unit: a currency code for money, otherwise a plain noun (`purchases`, `share`).
+    pub unit: String,
+    /// The point estimate.
+    pub estimate: f64,
+    /// Lower end of the interval; `None` when the metric has no interval.
+    pub ci_low: Option<f64>,
+    /// Upper end of the interval.
+    pub ci_high: Option<f64>,
+    /// Level of the interval (0.95); `None` when there is no interval.
+    pub level: Option<f64>,
+    /// Segment keys; empty for the headline row.
+    pub segment: Segment,
+}
+
+impl Metric {
+    /// A metric without an interval (a count or a sum read off the data).
+    pub fn point(name: &str, unit: &str, estimate: f64) -> Self {
+        Self {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            estimate,
+            ci_low: None,
+            ci_high: None,
+            level: None,
+            segment: Segment::all(),
+        }
+    }
+
+    /// A metric with an interval at `level`.
+    pub fn interval(name: &str, unit: &str, estimate: f64, low: f64, high: f64, level: f64) -> Self {
+        Self { ci_low: Some(low), ci_high: Some(high), level: Some(level), ..Self::point(name, unit, estimate) }
+    }
+
+    /// Sets the segment, builder style.
+    pub fn with_segment(mut self, segment: Segment) -> Self {
+        self.segment = segment;
+        self
+    }
+}
+
+/// What to do about a subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Spend more: the evidence says it pays.
+    Scale,
+    /// Keep as is.
+    Keep,
+    /// Keep, but work on it (bids, creatives, targeting).
+    Optimize,
+    /// Stop spending.
+    Pause,
+    /// Cut the budget (brand tests).
+    Cut,
+    /// Too little data to decide; the reason says how much more is needed.
+    NeedsData,
+}
+
+impl Action {
+    /// The label used in summaries (`SCALE`, `NEEDS DATA`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Scale => "SCALE",
+            Action::Keep => "KEEP",
+            Action::Optimize => "OPTIMIZE",
+            Action::Pause => "PAUSE",
+            Action::Cut => "CUT",
+            Action::NeedsData => "NEEDS DATA",
+        }
+    }
+}
+
+/// A decision with the numbers behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// What the decision is about (`{"channel": "meta"}`).
+    pub subject: Segment,
+    /// What to do.
+    pub action: Action,
+    /// Probability that the action is the right call, in [0, 1].
+    pub confidence: f64,
+    /// One sentence with the numbers.
+    pub reason: String,
+}
+
+/// How the values of a table column or a chart axis are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// Free text.
+    Text,
+    /// Whole numbers with thousands separators.
+    Count,
+    /// Money in the experiment's currency, with thousands separators.
+    Money,
+    /// A number with up to two decimals.
+    Number,
+    /// A share in [0, 1], written as a percentage.
+    Percent,
+}
+
+/// One cell of a [`Table`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A real number; NaN is written as an empty cell.
+    Num(f64),
+    /// No value.
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(value: &str) -> Self {
+        Cell::Text(value.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(value: String) -> Self {
+        Cell::Text(value)
+    }
+}
+impl From<i64> for Cell {
+    fn from(value: i64) -> Self {
+        Cell::Int(value)
+    }
+}
+impl From<u64> for Cell {
+    fn from(value: u64) -> Self {
+        Cell::Int(i64::try_from(value).unwrap_or(i64::MAX))
+    }
+}
+impl From<f64> for Cell {
+    fn from(value: f64) -> Self {
+        if value.is_finite() { Cell::Num(value) } else { Cell::Empty }
+    }
+}
+impl From<Option<f64>> for Cell {
+    fn from(value: Option<f64>) -> Self {
+        value.map_or(Cell::Empty, Cell::from)
+    }
+}
+
+/// A column of a [`Table`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    /// Header, snake_case as in the CSV.
+    pub name: String,
+    /// How values are written in summaries (CSV keeps raw values).
+    pub format: Format,
+}
+
+/// A table behind a chart or a summary section; written to `tables/<name>.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    /// File stem, snake_case.
+    pub name: String,
+    /// What the table shows, one line.
+    pub title: String,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Rows; each has one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+    /// Whether summaries show it inline (long tables live only in `tables/`).
+    pub in_summary: bool,
+}
+
+impl Table {
+    /// An empty table with the given columns.
+    pub fn new(name: &str, title: &str, columns: &[(&str, Format)]) -> Self {
+        Self {
+            name: name.to_string(),
+            title: title.to_string(),
+            columns: columns.iter().map(|(name, format)| Column { name: name.to_string(), format: format.clone() }).collect(),
+            rows: Vec::new(),
+            in_summary: true,
+        }
+    }
+
+    /// Appends a row; panics in debug builds when its width is wrong, which is a
+    /// programming error in the analysis, never an input error.
+    pub fn push(&mut self, row: Vec<Cell>) {
+        debug_assert_eq!(row.len(), self.columns.len(), "row width of table {}", self.name);
+        self.rows.push(row);
+    }
+}
+
+/// One data series of a chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// One value per x category; `None` leaves a gap.
+    pub values: Vec<Option<f64>>,
+}
+
+/// How the series of a chart are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChartKind {
+    /// One line per series over ordered categories (weeks, days).
+    Lines,
+    /// Bars stacked per category.
+    StackedBars,
+}
+
+/// A chart specification; `upshot-report` draws it as SVG and PNG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// File stem, snake_case.
+    pub name: String,
+    /// The finding, as a sentence (not "Daily purchases").
+    pub title: String,
+    /// Source and date range, in small print under the chart.
+    pub note: String,
+    /// How the series are drawn.
+    pub kind: ChartKind,
+    /// Label of the x axis.
+    pub x_label: String,
+    /// Label of the y axis, with its unit.
+    pub y_label: String,
+    /// How y values are written.
+    pub y_format: Format,
+    /// Ordered x categories.
+    pub categories: Vec<String>,
+    /// Series, each with one value per category.
+    pub series: Vec<Series>,
+    /// Name of the table in `tables/` that holds the same numbers.
+    pub table: String,
+}
+
+/// Everything an analysis found. Rendered by `upshot-report`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The finding in one sentence with numbers: the summary's title.
+    pub headline: String,
+    /// A few lines under the title: period, units, method.
+    pub context: Vec<String>,
+    /// Every estimate.
+    pub metrics: Vec<Metric>,
+    /// Decisions, most money at stake first.
+    pub decisions: Vec<Decision>,
+    /// Data-quality and method warnings, each a sentence.
+    pub warnings: Vec<String>,
+    /// Tables behind charts and sections.
+    pub tables: Vec<Table>,
+    /// Chart specifications.
+    pub charts: Vec<Chart>,
+}
+
+/// One input file as `result.json` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRecord {
+    /// Contract table name (`orders`).
+    pub table: String,
+    /// Path as given in the config.
+    pub path: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Rows the analysis used.
+    pub rows_used: u64,
+    /// Rows left out, by reason; `rows = rows_used + sum(rows_excluded)`.
+    pub rows_excluded: BTreeMap<String, u64>,
+}
+
+/// The stable `result.json` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultJson {
+    /// Version of upshot that wrote it.
+    pub upshot_version: String,
+    /// Experiment name from the config.
+    pub experiment: String,
+    /// Analysis kind.
+    pub kind: String,
+    /// Currency of every money metric.
+    pub currency: String,
+    /// Inputs with their row accounting.
+    pub inputs: Vec<InputRecord>,
+    /// SHA-256 of the config file's bytes.
+    pub config_sha256: String,
+    /// The seed every random draw derives from.
+    pub seed: u64,
+    /// Every estimate.
+    pub metrics: Vec<Metric>,
+    /// Decisions.
+    pub decisions: Vec<Decision>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+impl ResultJson {
+    /// Pretty JSON with a trailing newline. Non-finite numbers become `null`,
+    /// so the document is always valid JSON.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string());
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_numbers_serialise_as_null() {
+        let doc = ResultJson {
+            upshot_version: "0.1.0".into(),
+            experiment: "x".into(),
+            kind: "inspect".into(),
+            currency: "USD".into(),
+            inputs: vec![],
+            config_sha256: String::new(),
+            seed: 1,
+            metrics: vec![Metric::point("cac", "USD", f64::NAN)],
+            decisions: vec![],
+            warnings: vec![],
+        };
+        let json = doc.to_json();
+        let back: serde_json::Value = serde_json::from_str(&json).expect("valid json");
+        assert!(back["metrics"][0]["estimate"].is_null());
+        assert!(back["metrics"][0]["ci_low"].is_null());
+    }
+
+    #[test]
+    fn segment_keys_serialise_in_sorted_order() {
+        let seg = Segment::one("keyword", "b").and("channel", "a");
+        let json = serde_json::to_string(&seg).expect("serialise");
+        assert_eq!(json, r#"{"channel":"a","keyword":"b"}"#);
+    }
+
+    #[test]
+    fn action_serialises_kebab_case() {
+        let json = serde_json::to_string(&Action::NeedsData).expect("serialise");
+        assert_eq!(json, r#""needs-data""#);
+    }
+}

@@ -1,0 +1,17 @@
+//! One file per subcommand, each `fn cmd(args, printer) -> Result<(), CliError>`.
+
+mod run;
+mod synth;
+mod validate;
+
+use crate::cli::Command;
+use crate::error::CliError;
+use crate::printer::Printer;
+
+pub fn run(command: Command, printer: &Printer) -> Result<(), CliError> {
+    match command {
+        Command::Synth(args) => synth::cmd(&args, printer),
+        Command::Validate(args) => validate::cmd(&args, printer),
+        Command::Run(args) => run::cmd(&args, printer),
+    }
+}

@@ -1,0 +1,36 @@
+//! The CLI's one error type and its exit codes (`CONTRACTS.md`): 1 for an
+//! input or analysis failure, 2 for a bad command line or config.
+
+use upshot_data::{DataError, ErrorClass};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Analysis(#[from] upshot_inspect::InspectError),
+    #[error(transparent)]
+    Report(#[from] upshot_report::ReportError),
+    #[error(transparent)]
+    Synth(#[from] upshot_synth::SynthError),
+    /// A usage problem the argument parser cannot see.
+    #[error("{0}")]
+    Usage(String),
+    /// Several experiments failed; each was reported already.
+    #[error("{failed} of {total} experiments failed")]
+    Some { failed: usize, total: usize, code: u8 },
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Data(err) => match err.class() {
+                ErrorClass::Config => 2,
+                ErrorClass::Input => 1,
+            },
+            CliError::Analysis(_) | CliError::Report(_) | CliError::Synth(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Some { code, .. } => *code,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `upshot`: the command line. It parses arguments, runs one command and maps
+//! its error to an exit code; everything else lives in library crates.
+
+mod cli;
+mod commands;
+mod error;
+mod printer;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // clap: --help and --version are not errors.
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let printer = printer::Printer::new(cli.quiet);
+    match commands::run(cli.command, &printer) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            printer.error(&err);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
