@@ -64,6 +64,14 @@ fn week_start(expr: Expr) -> Expr {
     expr.cast(DataType::Date).dt().truncate(lit("1w")).cast(DataType::String)
 }
 
+/// Money summed exactly: in integer millionths of the currency unit, so the
+/// total does not depend on the order polars' threads add rows in, and
+/// `result.json` is byte-identical from run to run.
+fn exact_money_sum(name: &str) -> Expr {
+    ((col(name) * lit(1e6)).round(0, RoundMode::HalfToEven).cast(DataType::Int64).sum().cast(DataType::Float64) / lit(1e6))
+        .alias(name)
+}
+
 fn channel_or_organic() -> Expr {
     col("channel").fill_null(lit("organic"))
 }
@@ -97,7 +105,7 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
             .select([col("channel"), week_start(col("date")).alias("week"), col("cost"), col("clicks")])
             .collect()
             .map_err(pl(TableKind::Spend))?;
-        let weekly = collect_weekly(&weekly, vec![col("cost").sum(), col("clicks").sum()], TableKind::Spend)?;
+        let weekly = collect_weekly(&weekly, vec![exact_money_sum("cost"), col("clicks").sum()], TableKind::Spend)?;
         let channels = weekly.column("channel").and_then(|c| c.str().cloned()).map_err(pl(TableKind::Spend))?;
         let week = weekly.column("week").and_then(|c| c.str().cloned()).map_err(pl(TableKind::Spend))?;
         let cost = weekly.column("cost").and_then(|c| c.f64().cloned()).map_err(pl(TableKind::Spend))?;
@@ -138,7 +146,7 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
             .and_then(|c| c.f64().ok().map(|r| r.iter().flatten().filter(|v| *v < 0.0).count()))
             .unwrap_or(0);
         let purchases = collect_weekly(&firsts, vec![col("purchases").sum()], TableKind::Orders)?;
-        let revenue = collect_weekly(&revenue, vec![col("revenue").sum()], TableKind::Orders)?;
+        let revenue = collect_weekly(&revenue, vec![exact_money_sum("revenue")], TableKind::Orders)?;
         for (frame, is_purchases) in [(purchases, true), (revenue, false)] {
             let channels = frame.column("channel").and_then(|c| c.str().cloned()).map_err(pl(TableKind::Orders))?;
             let week = frame.column("week").and_then(|c| c.str().cloned()).map_err(pl(TableKind::Orders))?;

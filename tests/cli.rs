@@ -1,0 +1,357 @@
+//! End-to-end tests of the `upshot` binary: the sample run, determinism, and
+//! the bad-input corpus (broken exports built from the sample data).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn upshot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upshot")).args(args).current_dir(root()).output().expect("upshot runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn sample(table: &str) -> PathBuf {
+    root().join("notebooks-data").join(format!("{table}.parquet"))
+}
+
+fn read(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).expect("open sample");
+    ParquetReader::new(file).finish().expect("read sample")
+}
+
+fn write(path: &Path, frame: &mut DataFrame) {
+    let file = std::fs::File::create(path).expect("create");
+    ParquetWriter::new(file).finish(frame).expect("write");
+}
+
+#[test]
+fn run_writes_the_full_output_folder() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = upshot(&["run", "experiments/", "--out", out.path().to_str().expect("utf8"), "--quiet"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let folder = out.path().join("inspect-2025");
+    for file in
+        ["summary.md", "summary.html", "result.json", "tables/channels.csv", "tables/weekly_by_channel.csv", "tables/tables.xlsx"]
+    {
+        assert!(folder.join(file).is_file(), "missing {file}");
+    }
+    for chart in ["weekly_purchases", "weekly_spend"] {
+        let png = std::fs::read(folder.join(format!("charts/{chart}.png"))).expect("png");
+        assert_eq!(&png[1..4], b"PNG");
+        assert!(png.len() > 30_000, "{chart}.png looks blank ({} bytes)", png.len());
+        let svg = std::fs::read_to_string(folder.join(format!("charts/{chart}.svg"))).expect("svg");
+        assert!(svg.contains("<text"), "{chart}.svg has no text");
+    }
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("result.json")).expect("json")).expect("valid json");
+    assert_eq!(result["kind"], "inspect");
+    assert_eq!(result["inputs"].as_array().map(Vec::len), Some(7));
+    for input in result["inputs"].as_array().expect("inputs") {
+        let excluded: u64 = input["rows_excluded"].as_object().expect("map").values().map(|v| v.as_u64().expect("count")).sum();
+        assert_eq!(input["rows"].as_u64(), Some(input["rows_used"].as_u64().expect("used") + excluded), "{input}");
+        assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
+    }
+    // The metrics agree with the sample's ground truth: purchases = new customers.
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    let new_customers: u64 =
+        truth["origins"].as_array().expect("origins").iter().map(|o| o["new_customers"].as_u64().expect("n")).sum();
+    let purchases = result["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "purchases" && m["segment"].as_object().is_some_and(|s| s.is_empty()))
+        .expect("total purchases");
+    assert_eq!(purchases["estimate"].as_f64(), Some(new_customers as f64));
+    let summary = std::fs::read_to_string(folder.join("summary.md")).expect("md");
+    assert!(summary.starts_with("# ") && summary.contains("new customers"), "{summary}");
+    let html = std::fs::read_to_string(folder.join("summary.html")).expect("html");
+    assert_eq!(html.matches("<svg").count(), 2, "both charts inline");
+    assert!(!html.contains("src=\"http"), "no external assets");
+}
+
+#[test]
+fn same_inputs_and_seed_give_byte_identical_result_json() {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    for out in [&a, &b] {
+        let output = upshot(&["run", "experiments/inspect.toml", "--out", out.path().to_str().expect("utf8"), "-q"]);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let read =
+        |dir: &tempfile::TempDir, file: &str| std::fs::read_to_string(dir.path().join("inspect-2025").join(file)).expect("read");
+    assert_eq!(read(&a, "result.json"), read(&b, "result.json"));
+    assert_eq!(read(&a, "summary.md"), read(&b, "summary.md"));
+    assert_eq!(read(&a, "tables/weekly_by_channel.csv"), read(&b, "tables/weekly_by_channel.csv"));
+}
+
+#[test]
+fn synth_is_deterministic_and_the_committed_sample_is_current() {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    for out in [&a, &b] {
+        let output = upshot(&["synth", "--scale", "small", "--seed", "42", "--out", out.path().to_str().expect("utf8"), "-q"]);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let files = ["spend", "leads", "orders", "touchpoints", "survey", "plan", "brand_schedule"];
+    for table in files {
+        let name = format!("{table}.parquet");
+        let first = std::fs::read(a.path().join(&name)).expect("a");
+        assert_eq!(first, std::fs::read(b.path().join(&name)).expect("b"), "{name} differs between two runs");
+        assert_eq!(
+            first,
+            std::fs::read(root().join("notebooks-data").join(&name)).expect("sample"),
+            "notebooks-data/{name} is stale: run `upshot synth`"
+        );
+    }
+    assert_eq!(
+        std::fs::read(a.path().join("truth.json")).expect("a"),
+        std::fs::read(root().join("notebooks-data/truth.json")).expect("sample")
+    );
+    let other = tempfile::tempdir().expect("tempdir");
+    let output = upshot(&["synth", "--seed", "43", "--out", other.path().to_str().expect("utf8"), "-q"]);
+    assert!(output.status.success());
+    assert_ne!(
+        std::fs::read(a.path().join("orders.parquet")).expect("a"),
+        std::fs::read(other.path().join("orders.parquet")).expect("b")
+    );
+}
+
+/// One broken export: a config over the sample with one table replaced.
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    /// A case whose config reads `tables` from the sample, except those the
+    /// closure writes into the case folder.
+    fn new(tables: &[&str], extra: &str, prepare: impl FnOnce(&Path)) -> Case {
+        let dir = tempfile::tempdir().expect("tempdir");
+        prepare(dir.path());
+        let mut config = String::from("name = \"case\"\nkind = \"inspect\"\ncurrency = \"USD\"\nseed = 1\n");
+        config.push_str(extra);
+        config.push_str("\n[inputs]\n");
+        for table in tables {
+            let file = if *table == "schedule" { "brand_schedule".to_string() } else { table.to_string() };
+            let local = dir.path().join(format!("{file}.parquet"));
+            let path = if local.exists() { local } else { sample(&file) };
+            config.push_str(&format!("{table} = \"{}\"\n", path.display()));
+        }
+        std::fs::write(dir.path().join("case.toml"), config).expect("config");
+        Case { dir }
+    }
+
+    fn run(&self) -> (Output, PathBuf) {
+        let out = self.dir.path().join("out");
+        let output = upshot(&[
+            "run",
+            self.dir.path().join("case.toml").to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+            "-q",
+        ]);
+        (output, out)
+    }
+
+    fn validate(&self) -> Output {
+        upshot(&["validate", self.dir.path().join("case.toml").to_str().expect("utf8")])
+    }
+}
+
+/// A rejected input: exit code, message fragments, no panic, nothing written.
+fn assert_rejected(case: &Case, code: i32, fragments: &[&str]) {
+    let (output, out) = case.run();
+    let message = text(&output);
+    assert_eq!(output.status.code(), Some(code), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    for fragment in fragments {
+        assert!(message.contains(fragment), "expected `{fragment}` in:\n{message}");
+    }
+    let leftovers: Vec<_> =
+        std::fs::read_dir(&out).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(leftovers.is_empty(), "half-written output: {leftovers:?}");
+    let validated = case.validate();
+    assert_eq!(validated.status.code(), Some(code), "validate agrees: {}", text(&validated));
+}
+
+fn edit(table: &str, dir: &Path, change: impl FnOnce(DataFrame) -> DataFrame) {
+    let mut frame = change(read(&sample(table)));
+    write(&dir.join(format!("{table}.parquet")), &mut frame);
+}
+
+/// Sets `column` to `value` on the rows where `mask` holds; `mask` may use the
+/// 0-based row number `i`.
+fn set_where(frame: DataFrame, mask: Expr, column: &str, value: Expr) -> DataFrame {
+    frame
+        .lazy()
+        .with_row_index("i", None)
+        .with_column(when(mask).then(value).otherwise(col(column)).alias(column))
+        .drop(cols(["i"]))
+        .collect()
+        .expect("edit")
+}
+
+fn excluded(case: &Case, table: &str, reason: &str) -> u64 {
+    let (output, out) = case.run();
+    assert!(output.status.success(), "{}", text(&output));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let input = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == table).expect("table").clone();
+    input["rows_excluded"][reason].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn missing_column_names_file_column_and_rename_hint() {
+    let case = Case::new(&["orders"], "", |dir| {
+        edit("orders", dir, |df| df.lazy().rename(["paid_at"], ["paid_date"], true).collect().expect("rename"))
+    });
+    assert_rejected(
+        &case,
+        1,
+        &["orders.parquet", "column `paid_at` is missing", "paid_date", "[columns.orders]", "paid_at = \"paid_date\""],
+    );
+}
+
+#[test]
+fn mistyped_column_shows_type_and_examples() {
+    let case = Case::new(&["orders"], "", |dir| {
+        edit("orders", dir, |df| df.lazy().with_column(col("paid_at").cast(DataType::String)).collect().expect("cast"))
+    });
+    assert_rejected(&case, 1, &["orders.parquet", "`paid_at`", "expected Datetime", "row 1:"]);
+}
+
+#[test]
+fn negative_cost_is_rejected_with_example_rows() {
+    let case = Case::new(&["spend"], "", |dir| edit("spend", dir, |df| set_where(df, col("i").eq(lit(4)), "cost", lit(-12.5))));
+    assert_rejected(&case, 1, &["spend.parquet", "negative cost", "`cost`", "(1 rows)", "row 5:", "cost=-12.5"]);
+}
+
+#[test]
+fn clicks_above_impressions_are_rejected() {
+    let case = Case::new(&["spend"], "", |dir| {
+        edit("spend", dir, |df| set_where(df, col("i").lt(lit(3)), "clicks", col("impressions") + lit(5)))
+    });
+    assert_rejected(&case, 1, &["spend.parquet", "clicks above impressions", "(3 rows)", "impressions="]);
+}
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    let case = Case::new(&["orders"], "", |dir| {
+        edit("orders", dir, |df| {
+            let head = df.head(Some(2));
+            df.vstack(&head).expect("stack")
+        })
+    });
+    assert_rejected(&case, 1, &["orders.parquet", "duplicate order_id", "(2 rows)", "order_id="]);
+}
+
+#[test]
+fn mixed_currency_is_rejected() {
+    let case = Case::new(&["spend"], "", |dir| {
+        edit("spend", dir, |df| {
+            let with_currency = df.lazy().with_column(lit("USD").alias("currency")).collect().expect("currency");
+            set_where(with_currency, col("i").eq(lit(10)), "currency", lit("EUR"))
+        })
+    });
+    assert_rejected(&case, 1, &["spend.parquet", "currency other than the config's USD", "currency=EUR"]);
+}
+
+#[test]
+fn empty_truncated_and_csv_files_are_named() {
+    let empty = Case::new(&["orders"], "", |dir| std::fs::write(dir.join("orders.parquet"), b"").expect("write"));
+    assert_rejected(&empty, 1, &["orders.parquet", "empty"]);
+    let truncated = Case::new(&["orders"], "", |dir| {
+        let bytes = std::fs::read(sample("orders")).expect("read");
+        std::fs::write(dir.join("orders.parquet"), &bytes[..bytes.len() / 2]).expect("write");
+    });
+    assert_rejected(&truncated, 1, &["orders.parquet", "truncated"]);
+    let csv = Case::new(&["orders"], "", |dir| {
+        std::fs::write(dir.join("orders.parquet"), "order_id,customer_id,paid_at,revenue\nO1,C1,2025-01-01,10\n").expect("write")
+    });
+    assert_rejected(&csv, 1, &["orders.parquet", "CSV"]);
+}
+
+#[test]
+fn config_errors_exit_2_and_name_the_key() {
+    let unknown = Case::new(&["orders"], "colour = \"blue\"", |_| {});
+    assert_rejected(&unknown, 2, &["case.toml", "colour"]);
+    let bad_rename = Case::new(&["orders"], "[columns.orders]\npaid = \"x\"", |_| {});
+    assert_rejected(&bad_rename, 2, &["`paid`"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "name = \"c\"\nkind = \"inspect\"\ncurrency = \"USD\"\n[inputs]\norders = \"missing.parquet\"\n",
+    )
+    .expect("config");
+    let output = upshot(&[
+        "run",
+        dir.path().join("c.toml").to_str().expect("utf8"),
+        "--out",
+        dir.path().join("out").to_str().expect("utf8"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("missing.parquet"), "{}", text(&output));
+    assert!(!dir.path().join("out/c").exists());
+    let usage = upshot(&["run"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn null_required_values_are_excluded_and_counted() {
+    let case = Case::new(&["spend"], "", |dir| {
+        edit("spend", dir, |df| set_where(df, col("i").lt(lit(7)), "cost", lit(NULL).cast(DataType::Float64)))
+    });
+    assert_eq!(excluded(&case, "spend", "null_cost"), 7);
+    let validated = case.validate();
+    assert!(validated.status.success());
+    let message = text(&validated);
+    assert!(message.contains("null_cost") && message.contains("row 1: cost=null"), "{message}");
+}
+
+#[test]
+fn orders_with_unknown_leads_and_rows_outside_the_window_are_excluded() {
+    let case = Case::new(&["leads", "orders"], "[window]\nstart = 2025-02-01\nend = 2025-12-31", |dir| {
+        edit("orders", dir, |df| {
+            set_where(df, col("i").lt(lit(3)).and(col("lead_id").is_not_null()), "lead_id", lit("L_NOT_THERE"))
+        })
+    });
+    let orders_before_february =
+        read(&sample("orders")).lazy().filter(col("paid_at").dt().month().eq(lit(1))).collect().expect("filter").height() as u64;
+    assert!(orders_before_february > 100);
+    let (output, out) = case.run();
+    assert!(output.status.success(), "{}", text(&output));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let orders = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == "orders").expect("orders").clone();
+    let unknown = orders["rows_excluded"]["lead_id_not_in_leads"].as_u64().unwrap_or(0);
+    let outside = orders["rows_excluded"]["outside_window"].as_u64().unwrap_or(0);
+    // Rows breaking both rules count once, under the first rule (window).
+    assert!((1..=3).contains(&unknown), "{orders}");
+    assert!(outside >= orders_before_february - 3 && outside <= orders_before_february, "{orders}");
+}
+
+#[test]
+fn a_table_with_every_row_excluded_fails() {
+    let case = Case::new(&["orders"], "[window]\nstart = 2030-01-01\nend = 2030-12-31", |_| {});
+    assert_rejected(&case, 1, &["orders.parquet", "no usable rows", "outside_window"]);
+}
+
+#[test]
+fn renamed_columns_are_read_through_the_config() {
+    let case = Case::new(&["orders"], "[columns.orders]\npaid_at = \"payment_date\"\nrevenue = \"amount\"", |dir| {
+        edit("orders", dir, |df| {
+            df.lazy().rename(["paid_at", "revenue"], ["payment_date", "amount"], true).collect().expect("rename")
+        })
+    });
+    let (output, out) = case.run();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(out.join("case/result.json").exists());
+}
