@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod contract;
+pub mod derive;
 pub mod error;
 pub mod load;
 pub mod validate;

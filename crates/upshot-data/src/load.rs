@@ -225,6 +225,41 @@ fn example_values(scan: &LazyFrame, column: &str) -> String {
     }
 }
 
+/// The key-value metadata of a Parquet file (design parameters of a
+/// schedule, for example); empty when the footer has none or cannot be read.
+pub fn key_value_metadata(path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(file) = File::open(path) else { return out };
+    let mut reader = ParquetReader::new(file);
+    if let Ok(metadata) = reader.get_metadata() {
+        for pair in metadata.key_value_metadata().iter().flatten() {
+            if let Some(value) = &pair.value {
+                out.insert(pair.key.clone(), value.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Writes a frame as a zstd-compressed Parquet file with key-value metadata,
+/// through a temporary file so a failed write leaves nothing behind.
+pub fn write_parquet(path: &std::path::Path, frame: &mut DataFrame, metadata: Vec<(String, String)>) -> Result<(), DataError> {
+    let file_name = path.display().to_string();
+    let partial = path.with_extension("parquet.partial");
+    let io = |source| DataError::Io { file: file_name.clone(), source };
+    let file = File::create(&partial).map_err(io)?;
+    let mut writer = ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None));
+    if !metadata.is_empty() {
+        writer = writer.with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)));
+    }
+    writer.finish(frame).map_err(|source| DataError::Polars {
+        file: file_name.clone(),
+        context: "cannot write".into(),
+        source,
+    })?;
+    std::fs::rename(&partial, path).map_err(io)
+}
+
 /// Counts the rows of a Parquet export from its metadata.
 pub fn count_rows(frame: &LazyFrame, file: &str) -> Result<u64, DataError> {
     let counted = frame.clone().select([len().alias("rows")]).collect().map_err(|source| DataError::Polars {

@@ -81,6 +81,8 @@ pub struct LoadedTable {
     pub frame: DataFrame,
     /// Accounting.
     pub report: TableReport,
+    /// The file's Parquet key-value metadata (a schedule's design parameters).
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// All validated inputs of a run.
@@ -521,7 +523,8 @@ pub fn validate_config(config: &ExperimentConfig, mode: Mode, progress: &dyn Pro
             }
             _ => {}
         }
-        dataset.tables.insert(input.table, LoadedTable { frame: frame.unwrap_or_default(), report });
+        let metadata = crate::load::key_value_metadata(&input.path);
+        dataset.tables.insert(input.table, LoadedTable { frame: frame.unwrap_or_default(), report, metadata });
         progress.done(input.table);
     }
     Ok(dataset)

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
 use upshot_data::{Dataset, TableKind};
 use upshot_result::format::{count, money, percent};
 use upshot_result::{Analysis, Cell, Chart, ChartKind, Format, Metric, Segment, Series, Table};
@@ -64,18 +65,6 @@ fn week_start(expr: Expr) -> Expr {
     expr.cast(DataType::Date).dt().truncate(lit("1w")).cast(DataType::String)
 }
 
-/// Money summed exactly: in integer millionths of the currency unit, so the
-/// total does not depend on the order polars' threads add rows in, and
-/// `result.json` is byte-identical from run to run.
-fn exact_money_sum(name: &str) -> Expr {
-    ((col(name) * lit(1e6)).round(0, RoundMode::HalfToEven).cast(DataType::Int64).sum().cast(DataType::Float64) / lit(1e6))
-        .alias(name)
-}
-
-fn channel_or_organic() -> Expr {
-    col("channel").fill_null(lit("organic"))
-}
-
 fn collect_weekly(frame: &DataFrame, aggs: Vec<Expr>, table: TableKind) -> Result<DataFrame, InspectError> {
     frame
         .clone()
@@ -121,12 +110,9 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
     let mut refunds = 0usize;
     if let Some(orders) = orders {
         let frame = orders.frame.clone().lazy();
-        let firsts = frame
-            .clone()
-            .filter(col("revenue").gt(lit(0.0)))
-            .sort(["customer_id", "paid_at", "order_id"], SortMultipleOptions::default())
-            .group_by([col("customer_id")])
-            .agg([col("paid_at").first(), col("channel").first()])
+        let firsts = new_customers(&orders.frame)
+            .map_err(pl(TableKind::Orders))?
+            .lazy()
             .select([
                 channel_or_organic().alias("channel"),
                 week_start(col("paid_at")).alias("week"),
@@ -281,9 +267,11 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
     let series_of = |pick: &dyn Fn(&WeekCell) -> f64| -> Vec<Series> {
         channels
             .iter()
-            .map(|channel| Series {
-                name: channel.clone(),
-                values: week_labels.iter().map(|w| Some(weeks.get(&(w.clone(), channel.clone())).map_or(0.0, pick))).collect(),
+            .map(|channel| {
+                Series::new(
+                    channel,
+                    week_labels.iter().map(|w| Some(weeks.get(&(w.clone(), channel.clone())).map_or(0.0, pick))).collect(),
+                )
             })
             .collect()
     };
@@ -303,6 +291,8 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
             categories: week_labels.clone(),
             series: series_of(&|c: &WeekCell| c.purchases as f64),
             table: "weekly_by_channel".into(),
+            highlight: Vec::new(),
+            highlight_label: String::new(),
         });
     }
     let paid: Vec<&String> = channels.iter().filter(|c| totals[*c].cost > 0.0).collect();
@@ -326,6 +316,8 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
                 .filter(|s| s.values.iter().any(|v| v.unwrap_or(0.0) > 0.0))
                 .collect(),
             table: "weekly_by_channel".into(),
+            highlight: Vec::new(),
+            highlight_label: String::new(),
         });
     }
 

@@ -77,12 +77,15 @@ where
     note_area.draw(&Text::new(chart.note.clone(), (40, 12), note_font)).map_err(|e| draw_err(chart, e))?;
 
     let n = chart.categories.len().max(1);
+    let values = || chart.series.iter().flat_map(|s| s.values.iter().flatten().copied());
     let y_max = match chart.kind {
-        ChartKind::Lines => chart.series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0f64, |a, b| a.max(*b)),
+        ChartKind::Lines | ChartKind::Bars | ChartKind::Intervals => values().fold(0.0f64, f64::max),
         ChartKind::StackedBars => (0..n)
             .map(|i| chart.series.iter().map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0)).sum::<f64>())
             .fold(0.0f64, f64::max),
     };
+    let y_min = values().fold(0.0f64, f64::min);
+    let y_min = if y_min < 0.0 { y_min * 1.12 } else { 0.0 };
     let y_max = if y_max > 0.0 { y_max * 1.12 } else { 1.0 };
     // About eight x labels fit a slide without overlapping.
     let label_every = n.div_ceil(8).max(1);
@@ -94,7 +97,7 @@ where
         .margin_top(10)
         .x_label_area_size(70)
         .y_label_area_size(130)
-        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), 0.0f64..y_max)
+        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), y_min..y_max)
         .map_err(|e| draw_err(chart, e))?;
     ctx.configure_mesh()
         .disable_x_mesh()
@@ -118,19 +121,83 @@ where
         .draw()
         .map_err(|e| draw_err(chart, e))?;
 
+    // Shaded categories (on-days) go under the data.
+    if chart.highlight.iter().any(|h| *h) {
+        let shade = RGBColor(255, 224, 178).mix(0.55);
+        let bands: Vec<Rectangle<(f64, f64)>> = chart
+            .highlight
+            .iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .map(|(x, _)| Rectangle::new([(x as f64 - 0.5, y_min), (x as f64 + 0.5, y_max)], shade.filled()))
+            .collect();
+        let drawn = ctx.draw_series(bands).map_err(|e| draw_err(chart, e))?;
+        if !chart.highlight_label.is_empty() && chart.kind != ChartKind::Bars {
+            drawn
+                .label(chart.highlight_label.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], shade.filled()));
+        }
+    }
     match chart.kind {
         ChartKind::Lines => {
             for (i, series) in chart.series.iter().enumerate() {
                 let style = ShapeStyle::from(colour(i)).stroke_width(4);
                 let points: Vec<(f64, f64)> =
                     series.values.iter().enumerate().filter_map(|(x, v)| v.map(|v| (x as f64, v))).collect();
-                ctx.draw_series(LineSeries::new(points, style))
+                let drawn = if series.dashed {
+                    ctx.draw_series(DashedLineSeries::new(points, 14, 9, style)).map_err(|e| draw_err(chart, e))?
+                } else {
+                    ctx.draw_series(LineSeries::new(points, style)).map_err(|e| draw_err(chart, e))?
+                };
+                drawn.label(series.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 30, y)], ShapeStyle::from(colour(i)).stroke_width(4))
+                });
+            }
+        }
+        ChartKind::Bars => {
+            if let Some(series) = chart.series.first() {
+                let bars = series.values.iter().enumerate().filter_map(|(x, v)| {
+                    let colour = if chart.highlight.get(x).copied().unwrap_or(false) { colour(5) } else { colour(0) };
+                    v.map(|v| Rectangle::new([(x as f64 - 0.42, 0.0), (x as f64 + 0.42, v)], colour.filled()))
+                });
+                ctx.draw_series(bars)
                     .map_err(|e| draw_err(chart, e))?
                     .label(series.name.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 30, y)], ShapeStyle::from(colour(i)).stroke_width(4))
-                    });
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour(0).filled()));
             }
+        }
+        ChartKind::Intervals => {
+            let get = |s: usize, x: usize| chart.series.get(s).and_then(|s| s.values.get(x).copied().flatten());
+            let zero = PathElement::new(
+                vec![(-0.6, 0.0), (n as f64 - 0.4, 0.0)],
+                ShapeStyle::from(RGBColor(120, 120, 120)).stroke_width(2),
+            );
+            ctx.draw_series(std::iter::once(zero)).map_err(|e| draw_err(chart, e))?;
+            let mut whiskers = Vec::new();
+            let mut points = Vec::new();
+            for x in 0..n {
+                if let (Some(low), Some(high)) = (get(1, x), get(2, x)) {
+                    let xf = x as f64;
+                    whiskers.push(PathElement::new(vec![(xf, low), (xf, high)], ShapeStyle::from(colour(0)).stroke_width(5)));
+                    whiskers.push(PathElement::new(
+                        vec![(xf - 0.12, low), (xf + 0.12, low)],
+                        ShapeStyle::from(colour(0)).stroke_width(4),
+                    ));
+                    whiskers.push(PathElement::new(
+                        vec![(xf - 0.12, high), (xf + 0.12, high)],
+                        ShapeStyle::from(colour(0)).stroke_width(4),
+                    ));
+                }
+                if let Some(estimate) = get(0, x) {
+                    points.push(Circle::new((x as f64, estimate), 11, colour(5).filled()));
+                }
+            }
+            ctx.draw_series(whiskers).map_err(|e| draw_err(chart, e))?;
+            let label = chart.series.first().map(|s| s.name.clone()).unwrap_or_default();
+            ctx.draw_series(points)
+                .map_err(|e| draw_err(chart, e))?
+                .label(label)
+                .legend(move |(x, y)| Circle::new((x + 12, y), 8, colour(5).filled()));
         }
         ChartKind::StackedBars => {
             let mut base = vec![0.0f64; n];
@@ -139,12 +206,9 @@ where
                 for (x, value) in series.values.iter().enumerate() {
                     let value = value.unwrap_or(0.0).max(0.0);
                     if value > 0.0 && x < n {
-                        let x = x as f64;
-                        bars.push(Rectangle::new(
-                            [(x - 0.38, base[x as usize]), (x + 0.38, base[x as usize] + value)],
-                            colour(i).filled(),
-                        ));
-                        base[x as usize] += value;
+                        let xf = x as f64;
+                        bars.push(Rectangle::new([(xf - 0.38, base[x]), (xf + 0.38, base[x] + value)], colour(i).filled()));
+                        base[x] += value;
                     }
                 }
                 ctx.draw_series(bars)
@@ -203,10 +267,15 @@ mod tests {
             y_format: Format::Money,
             categories: (1..=12).map(|w| format!("2025-W{w:02}")).collect(),
             series: vec![
-                Series { name: "google_search".into(), values: (0..12).map(|i| Some(1000.0 + 50.0 * i as f64)).collect() },
-                Series { name: "ютуб".into(), values: (0..12).map(|i| if i == 3 { None } else { Some(400.0) }).collect() },
+                Series::new("google_search", (0..12).map(|i| Some(1000.0 + 50.0 * i as f64)).collect()),
+                Series {
+                    dashed: true,
+                    ..Series::new("ютуб", (0..12).map(|i| if i == 3 { None } else { Some(400.0) }).collect())
+                },
             ],
             table: "weekly".into(),
+            highlight: (0..12).map(|i| i % 2 == 0).collect(),
+            highlight_label: "on".into(),
         }
     }
 

@@ -109,6 +109,8 @@ pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) 
         money(value, currency)
     } else if metric.unit == "share" {
         percent(value)
+    } else if metric.unit == "probability" {
+        format!("{value:.4}")
     } else if value.fract() == 0.0 {
         count(value)
     } else {

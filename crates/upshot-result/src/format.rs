@@ -89,7 +89,17 @@ pub fn percent(share: f64) -> String {
         return "n/a".to_string();
     }
     let pct = share * 100.0;
-    if pct.abs() >= 10.0 || pct == pct.trunc() { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+    if pct.abs() < 0.05 {
+        return "0%".to_string();
+    }
+    // Near 100% the decimal matters (99.8% is not 100%).
+    if (pct.abs() >= 10.0 && pct.abs() < 99.0) || pct == pct.trunc() { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+}
+
+/// A signed share: `+24%`, `-3.1%`.
+pub fn signed_percent(share: f64) -> String {
+    let text = percent(share);
+    if share > 0.0 && text != "0%" { format!("+{text}") } else { text }
 }
 
 #[cfg(test)]
@@ -127,5 +137,7 @@ mod tests {
         assert_eq!(percent(0.412), "41%");
         assert_eq!(percent(0.0412), "4.1%");
         assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(0.998), "99.8%");
+        assert_eq!(percent(-0.0001), "0%");
     }
 }

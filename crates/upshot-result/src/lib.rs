@@ -255,6 +255,16 @@ pub struct Series {
     pub name: String,
     /// One value per x category; `None` leaves a gap.
     pub values: Vec<Option<f64>>,
+    /// Drawn dashed (counterfactuals, projections).
+    #[serde(default)]
+    pub dashed: bool,
+}
+
+impl Series {
+    /// A solid series.
+    pub fn new(name: &str, values: Vec<Option<f64>>) -> Self {
+        Self { name: name.to_string(), values, dashed: false }
+    }
 }
 
 /// How the series of a chart are drawn.
@@ -264,6 +274,10 @@ pub enum ChartKind {
     Lines,
     /// Bars stacked per category.
     StackedBars,
+    /// One bar per category (first series only), e.g. a histogram.
+    Bars,
+    /// A point with an interval per category: series 0 = estimate, 1 = low, 2 = high.
+    Intervals,
 }
 
 /// A chart specification; `upshot-report` draws it as SVG and PNG.
@@ -289,6 +303,12 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Name of the table in `tables/` that holds the same numbers.
     pub table: String,
+    /// Categories to shade (on-days) or emphasise (the observed bin); empty for none.
+    #[serde(default)]
+    pub highlight: Vec<bool>,
+    /// Legend label of the shaded categories.
+    #[serde(default)]
+    pub highlight_label: String,
 }
 
 /// Everything an analysis found. Rendered by `upshot-report`.

@@ -5,7 +5,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Normal};
 
-use crate::rng::stream;
+use upshot_stats::rng::stream;
 
 /// The paid channels, in report order.
 pub const PAID_CHANNELS: [&str; 4] = ["google_search", "meta", "youtube", "influencers"];

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, Exp, Poisson};
 
 use crate::catalogue::{ANSWER_ACCURACY, Catalogue, Origin};
-use crate::rng::stream;
+use upshot_stats::rng::stream;
 
 /// Microseconds in a day.
 pub const DAY_US: i64 = 86_400_000_000;

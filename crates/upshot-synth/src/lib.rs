@@ -23,7 +23,6 @@
 
 pub mod catalogue;
 pub mod generate;
-pub mod rng;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -273,7 +272,7 @@ fn date(ymd: (i32, u32, u32)) -> NaiveDate {
 /// The brand test's randomised schedule: within each weekday, half the test
 /// days are on, so the design is balanced by day of week.
 pub fn brand_schedule(seed: u64, start: NaiveDate, days: usize) -> Vec<(NaiveDate, bool)> {
-    let mut rng = rng::stream(seed, "brand-schedule", 0);
+    let mut rng = upshot_stats::rng::stream(seed, "brand-schedule", 0);
     let mut schedule: Vec<(NaiveDate, bool)> = (0..days).map(|d| (start + chrono::Days::new(d as u64), false)).collect();
     for weekday in 0..7 {
         let mut idx: Vec<usize> = (0..days).filter(|d| d % 7 == weekday).collect();
@@ -376,7 +375,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(usize, usize) + Sync)
     }
 
     // The plan: what the team expected, roughly the realised month plus an ambition.
-    let mut plan_rng = rng::stream(options.seed, "plan", 0);
+    let mut plan_rng = upshot_stats::rng::stream(options.seed, "plan", 0);
     let (mut p_month, mut p_channel, mut p_metric, mut p_value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for ((month, channel, metric), value) in &tally.plan {
         if *channel == 4 && *metric == 0 {

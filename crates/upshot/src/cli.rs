@@ -24,6 +24,49 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run one experiment config, or every *.toml in a folder, into an output folder.
     Run(RunArgs),
+    /// Brand on/off tests: design a schedule (the analysis runs with `run`, kind = "brand-test").
+    #[command(subcommand)]
+    BrandTest(BrandTestCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BrandTestCommand {
+    /// Write a randomized on/off schedule, and with --history simulate the power of candidate designs.
+    Design(DesignArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DesignArgs {
+    /// First test day (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: String,
+    /// Test length in days.
+    #[arg(long, default_value_t = 56)]
+    pub days: usize,
+    /// Regions for a region x day checkerboard, comma-separated; omit for a time-only switchback.
+    #[arg(long, value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Days per on/off block (at least the carry-over you expect).
+    #[arg(long, default_value_t = 1)]
+    pub block_days: usize,
+    /// Days at the start of every block left out of the estimation.
+    #[arg(long, default_value_t = 0)]
+    pub washout_days: usize,
+    /// Seed of the randomization (recorded in the file's metadata).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Schedule file to write.
+    #[arg(long, default_value = "brand_schedule.parquet")]
+    pub out: PathBuf,
+    /// Orders export with your history: simulate the minimum detectable effect of candidate designs.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Folder for the power report (with --history).
+    #[arg(long, default_value = "reports")]
+    pub report_out: PathBuf,
+    /// Simulations per design (with --history).
+    #[arg(long, default_value_t = 1000)]
+    pub simulations: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -10,6 +10,8 @@ pub enum CliError {
     #[error(transparent)]
     Analysis(#[from] upshot_inspect::InspectError),
     #[error(transparent)]
+    Brand(#[from] upshot_brand::BrandError),
+    #[error(transparent)]
     Report(#[from] upshot_report::ReportError),
     #[error(transparent)]
     Synth(#[from] upshot_synth::SynthError),
@@ -28,7 +30,8 @@ impl CliError {
                 ErrorClass::Config => 2,
                 ErrorClass::Input => 1,
             },
-            CliError::Analysis(_) | CliError::Report(_) | CliError::Synth(_) => 1,
+            CliError::Brand(err) if err.is_config() => 2,
+            CliError::Analysis(_) | CliError::Brand(_) | CliError::Report(_) | CliError::Synth(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Some { code, .. } => *code,
         }

@@ -1,5 +1,6 @@
 //! One file per subcommand, each `fn cmd(args, printer) -> Result<(), CliError>`.
 
+mod brand;
 mod run;
 mod synth;
 mod validate;
@@ -13,5 +14,6 @@ pub fn run(command: Command, printer: &Printer) -> Result<(), CliError> {
         Command::Synth(args) => synth::cmd(&args, printer),
         Command::Validate(args) => validate::cmd(&args, printer),
         Command::Run(args) => run::cmd(&args, printer),
+        Command::BrandTest(crate::cli::BrandTestCommand::Design(args)) => brand::design(&args, printer),
     }
 }

@@ -80,12 +80,18 @@ pub fn cmd(args: &RunArgs, printer: &Printer) -> Result<(), CliError> {
     Ok(())
 }
 
-fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<Analysis, CliError> {
+type Exclusions = std::collections::BTreeMap<(TableKind, String), u64>;
+
+fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<(Analysis, Exclusions), CliError> {
+    let config_error = |message: String| DataError::Config { file: config.path.display().to_string(), message };
     match config.kind {
         Kind::Inspect => {
-            upshot_inspect::check_params(&config.params)
-                .map_err(|err| DataError::Config { file: config.path.display().to_string(), message: err.to_string() })?;
-            Ok(upshot_inspect::analyze(dataset)?)
+            upshot_inspect::check_params(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok((upshot_inspect::analyze(dataset)?, Exclusions::new()))
+        }
+        Kind::BrandTest => {
+            let params = upshot_brand::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok(upshot_brand::analyze(dataset, &params, config.seed)?)
         }
         other => Err(CliError::Data(DataError::Config {
             file: config.path.display().to_string(),
@@ -96,7 +102,7 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
 
 fn needed_tables(kind: Kind) -> &'static [TableKind] {
     match kind {
-        Kind::Inspect => &[],
+        Kind::BrandTest => &upshot_brand::INPUTS,
         _ => &[],
     }
 }
@@ -116,7 +122,7 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
     let progress = progress_for(printer, &config);
     let dataset = validate_config(&config, Mode::Load, &progress)?;
     progress.finish();
-    let mut analysis = analyze(&config, &dataset)?;
+    let (mut analysis, exclusions) = analyze(&config, &dataset)?;
     for report in dataset.reports() {
         for (reason, examples) in &report.examples {
             let n = report.rows_excluded.get(reason).copied().unwrap_or(0);
@@ -131,13 +137,23 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         inputs: dataset
             .reports()
             .into_iter()
-            .map(|r| InputRecord {
-                table: r.table.name().to_string(),
-                path: r.path.clone(),
-                sha256: r.sha256.clone(),
-                rows: r.rows,
-                rows_used: r.rows_used,
-                rows_excluded: r.rows_excluded.clone(),
+            .map(|r| {
+                // Rows the analysis left out move from used to excluded, with their reason.
+                let mut record = InputRecord {
+                    table: r.table.name().to_string(),
+                    path: r.path.clone(),
+                    sha256: r.sha256.clone(),
+                    rows: r.rows,
+                    rows_used: r.rows_used,
+                    rows_excluded: r.rows_excluded.clone(),
+                };
+                for ((table, reason), n) in &exclusions {
+                    if *table == r.table {
+                        record.rows_used = record.rows_used.saturating_sub(*n);
+                        *record.rows_excluded.entry(reason.clone()).or_insert(0) += n;
+                    }
+                }
+                record
             })
             .collect(),
         config_sha256: config.sha256.clone(),

@@ -1,0 +1,268 @@
+//! The estimation engine, free of data frames: units with outcomes and an
+//! assignment, two estimators, exact re-randomization under the design,
+//! cluster-robust and carry-over cross-checks.
+
+use rayon::prelude::*;
+use upshot_stats::randomization::{CHUNK, RandomizationDist};
+use upshot_stats::regression::{FixedEffects, RobustEstimate, cluster_robust};
+
+use crate::design::assign;
+
+/// Analysis units (days or region-days, washout excluded) and the design.
+#[derive(Debug, Clone)]
+pub struct Units {
+    /// Outcome series, each with one value per unit.
+    pub outcomes: Vec<Vec<f64>>,
+    /// Observed assignment per unit.
+    pub on: Vec<bool>,
+    /// Day of week (0 = Monday) per unit.
+    pub dow: Vec<usize>,
+    /// Region index per unit (0 for a time-only test).
+    pub region: Vec<usize>,
+    /// Randomisation block per unit.
+    pub block: Vec<usize>,
+    /// Stratum per block (blocks are re-randomized within strata).
+    pub block_strata: Vec<(usize, u32)>,
+    /// Cluster per unit for the robust cross-check.
+    pub cluster: Vec<usize>,
+    /// Yesterday's state per unit (same region), when yesterday was in the test.
+    pub previous_on: Vec<Option<bool>>,
+}
+
+/// What one estimator found for one outcome.
+#[derive(Debug, Clone)]
+pub struct EstimatorResult {
+    /// Re-randomization distribution (estimate included).
+    pub dist: RandomizationDist,
+}
+
+/// Re-randomization results per outcome: (regression with fixed effects, difference in means).
+#[derive(Debug, Clone)]
+pub struct Inference {
+    /// Per outcome: fixed-effects regression.
+    pub fixed_effects: Vec<EstimatorResult>,
+    /// Per outcome: difference in means.
+    pub difference_in_means: Vec<EstimatorResult>,
+}
+
+impl Units {
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.on.len()
+    }
+
+    /// Whether there are no units.
+    pub fn is_empty(&self) -> bool {
+        self.on.is_empty()
+    }
+
+    fn fixed_effects(&self) -> FixedEffects {
+        let mut factors = vec![self.dow.clone()];
+        if self.region.iter().any(|r| *r > 0) {
+            factors.push(self.region.clone());
+        }
+        FixedEffects::new(self.len(), &factors)
+    }
+}
+
+struct Prepared {
+    fe: FixedEffects,
+    residual_outcomes: Vec<Vec<f64>>,
+    residual_assignment: Vec<f64>,
+    totals: Vec<f64>,
+    observed_on: f64,
+    units_of_block: Vec<Vec<usize>>,
+}
+
+fn prepare(units: &Units) -> Prepared {
+    let fe = units.fixed_effects();
+    let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
+    let residual_outcomes = units.outcomes.iter().map(|y| fe.residualize(y)).collect();
+    let residual_assignment = fe.residualize(&d);
+    let totals = units.outcomes.iter().map(|y| y.iter().sum()).collect();
+    let mut units_of_block = vec![Vec::new(); units.block_strata.len()];
+    for (i, b) in units.block.iter().enumerate() {
+        units_of_block[*b].push(i);
+    }
+    Prepared { fe, residual_outcomes, residual_assignment, totals, observed_on: d.iter().sum(), units_of_block }
+}
+
+/// The statistics of one assignment: per outcome (fe_a, dm_a), then
+/// (fe_b, dm_b), the same estimators applied to the observed assignment.
+type DrawStatistics = (Vec<(f64, f64)>, (f64, f64));
+
+/// The statistics of one assignment, given as its on-units.
+fn statistics(units: &Units, p: &Prepared, on_units: &[usize]) -> DrawStatistics {
+    let n = units.len() as f64;
+    let n1 = on_units.len() as f64;
+    let n0 = n - n1;
+    let dmd = p.fe.indicator_quadratic(&p.fe.xt_indicator(on_units));
+    let per_outcome = units
+        .outcomes
+        .iter()
+        .zip(&p.residual_outcomes)
+        .zip(&p.totals)
+        .map(|((y, y_res), total)| {
+            let on_sum: f64 = on_units.iter().map(|&i| y[i]).sum();
+            let on_res: f64 = on_units.iter().map(|&i| y_res[i]).sum();
+            (on_res / dmd, on_sum / n1 - (total - on_sum) / n0)
+        })
+        .collect();
+    let d_on: f64 = on_units.iter().filter(|&&i| units.on[i]).count() as f64;
+    let d_res: f64 = on_units.iter().map(|&i| p.residual_assignment[i]).sum();
+    (per_outcome, (d_res / dmd, d_on / n1 - (p.observed_on - d_on) / n0))
+}
+
+/// Runs `draws` re-randomizations in parallel. Draw chunks have their own
+/// random streams, so results do not depend on the number of threads.
+pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
+    let p = prepare(units);
+    let observed_on: Vec<usize> = (0..units.len()).filter(|i| units.on[*i]).collect();
+    let (observed, _) = statistics(units, &p, &observed_on);
+    let chunks = draws.div_ceil(CHUNK);
+    let results: Vec<Vec<DrawStatistics>> = (0..chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut rng = upshot_stats::rng::stream(seed, "brand-rerandomization", chunk as u64);
+            let mut states = vec![false; units.block_strata.len()];
+            let mut on_units = Vec::with_capacity(units.len());
+            let in_chunk = CHUNK.min(draws - chunk * CHUNK);
+            (0..in_chunk)
+                .map(|_| {
+                    assign(&units.block_strata, &mut states, &mut rng);
+                    on_units.clear();
+                    for (b, state) in states.iter().enumerate() {
+                        if *state {
+                            on_units.extend_from_slice(&p.units_of_block[b]);
+                        }
+                    }
+                    on_units.sort_unstable();
+                    statistics(units, &p, &on_units)
+                })
+                .collect()
+        })
+        .collect();
+    let outcomes = units.outcomes.len();
+    let mut fe: Vec<RandomizationDist> = observed
+        .iter()
+        .map(|(fe, _)| RandomizationDist {
+            estimate: *fe,
+            on_outcome: Vec::with_capacity(draws),
+            on_assignment: Vec::with_capacity(draws),
+        })
+        .collect();
+    let mut dm: Vec<RandomizationDist> = observed
+        .iter()
+        .map(|(_, dm)| RandomizationDist {
+            estimate: *dm,
+            on_outcome: Vec::with_capacity(draws),
+            on_assignment: Vec::with_capacity(draws),
+        })
+        .collect();
+    for (per_outcome, (fe_b, dm_b)) in results.into_iter().flatten() {
+        for o in 0..outcomes {
+            let (fe_a, dm_a) = per_outcome[o];
+            // A degenerate draw (every unit on) has no contrast: it counts as
+            // not extreme, which keeps the test conservative.
+            fe[o].on_outcome.push(if fe_a.is_finite() { fe_a } else { 0.0 });
+            fe[o].on_assignment.push(if fe_b.is_finite() { fe_b } else { 0.0 });
+            dm[o].on_outcome.push(if dm_a.is_finite() { dm_a } else { 0.0 });
+            dm[o].on_assignment.push(if dm_b.is_finite() { dm_b } else { 0.0 });
+        }
+    }
+    Inference {
+        fixed_effects: fe.into_iter().map(|dist| EstimatorResult { dist }).collect(),
+        difference_in_means: dm.into_iter().map(|dist| EstimatorResult { dist }).collect(),
+    }
+}
+
+/// The fixed-effects coefficient of outcome `o` with a CR1 cluster-robust
+/// standard error (clusters: randomisation blocks, or days in a region design).
+pub fn robust(units: &Units, outcome: usize) -> RobustEstimate {
+    let fe = units.fixed_effects();
+    let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
+    let y = fe.residualize(&units.outcomes[outcome]);
+    let x = fe.residualize(&d);
+    cluster_robust(&y, &x, &units.cluster, fe.columns() + 1)
+}
+
+/// Carry-over check: the coefficient of yesterday's state in
+/// `Y ~ today + yesterday + fixed effects`, on units whose yesterday was in the test.
+pub fn carry_over(units: &Units, outcome: usize) -> Option<RobustEstimate> {
+    let keep: Vec<usize> = (0..units.len()).filter(|i| units.previous_on[*i].is_some()).collect();
+    if keep.len() < 8 {
+        return None;
+    }
+    let pick = |v: &[usize]| keep.iter().map(|&i| v[i]).collect::<Vec<usize>>();
+    let mut factors = vec![pick(&units.dow)];
+    if units.region.iter().any(|r| *r > 0) {
+        factors.push(pick(&units.region));
+    }
+    let fe = FixedEffects::new(keep.len(), &factors);
+    let y = fe.residualize(&keep.iter().map(|&i| units.outcomes[outcome][i]).collect::<Vec<_>>());
+    let today = fe.residualize(&keep.iter().map(|&i| f64::from(u8::from(units.on[i]))).collect::<Vec<_>>());
+    let yesterday =
+        fe.residualize(&keep.iter().map(|&i| f64::from(u8::from(units.previous_on[i] == Some(true)))).collect::<Vec<_>>());
+    // Partial today's state out of yesterday's and the outcome (FWL again).
+    let tt: f64 = today.iter().map(|v| v * v).sum();
+    if tt <= 0.0 {
+        return None;
+    }
+    let partial = |v: &[f64]| {
+        let coef = v.iter().zip(&today).map(|(a, b)| a * b).sum::<f64>() / tt;
+        v.iter().zip(&today).map(|(a, b)| a - coef * b).collect::<Vec<f64>>()
+    };
+    let x = partial(&yesterday);
+    let y = partial(&y);
+    let clusters = pick(&units.cluster);
+    let estimate = cluster_robust(&y, &x, &clusters, fe.columns() + 2);
+    estimate.estimate.is_finite().then_some(estimate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four days, two on: difference in means and the exact p-value by hand.
+    #[test]
+    fn hand_computed_difference_in_means_and_p_value() {
+        let units = Units {
+            outcomes: vec![vec![10.0, 4.0, 8.0, 2.0]],
+            on: vec![true, false, true, false],
+            dow: vec![0, 0, 0, 0],
+            region: vec![0; 4],
+            block: vec![0, 1, 2, 3],
+            block_strata: vec![(0, 0); 4],
+            cluster: vec![0, 1, 2, 3],
+            previous_on: vec![None; 4],
+        };
+        let inference = rerandomize(&units, 3000, 1);
+        let dm = &inference.difference_in_means[0].dist;
+        // (10 + 8) / 2 - (4 + 2) / 2 = 6.
+        assert!((dm.estimate - 6.0).abs() < 1e-12);
+        // One factor level only: the regression coefficient equals the difference in means.
+        assert!((inference.fixed_effects[0].dist.estimate - 6.0).abs() < 1e-9);
+        // Of the 6 equally likely assignments, 2 give |diff| >= 6 ({1,3} and {2,4}): p = 1/3.
+        let p = dm.p_value(0.0);
+        assert!((p - 1.0 / 3.0).abs() < 0.03, "p = {p}");
+    }
+
+    #[test]
+    fn draws_do_not_depend_on_thread_count() {
+        let n = 40;
+        let units = Units {
+            outcomes: vec![(0..n).map(|i| (i % 7) as f64 + if i % 3 == 0 { 2.0 } else { 0.0 }).collect()],
+            on: (0..n).map(|i| i % 3 == 0).collect(),
+            dow: (0..n).map(|i| i % 7).collect(),
+            region: vec![0; n],
+            block: (0..n).collect(),
+            block_strata: (0..n).map(|i| (0, (i % 7) as u32)).collect(),
+            cluster: (0..n).collect(),
+            previous_on: vec![None; n],
+        };
+        let a = rerandomize(&units, 2000, 9);
+        let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let b = single.install(|| rerandomize(&units, 2000, 9));
+        assert_eq!(a.fixed_effects[0].dist, b.fixed_effects[0].dist);
+    }
+}

@@ -1,0 +1,529 @@
+//! From estimates to money, a decision, metrics, tables and charts.
+
+use upshot_result::format::{count, money, number, percent, signed_percent};
+use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
+use upshot_stats::{normal_cdf, normal_quantile};
+
+use crate::Params;
+use crate::engine::{self, Inference};
+use crate::units::TestData;
+
+/// Confidence a call must reach before upshot makes it; below it, needs-data.
+const DECISION_CONFIDENCE: f64 = 0.8;
+
+/// The money side of the test, with intervals.
+#[derive(Debug, Clone)]
+pub(crate) struct Economics {
+    pub per_unit: (f64, f64, f64),
+    pub on_units: usize,
+    pub revenue_per_unit: (f64, f64, f64),
+    pub cost: f64,
+    pub break_even_cpa: f64,
+    pub break_even_per_unit: f64,
+    pub p_at_most_break_even: f64,
+}
+
+fn ratio_interval(cost: f64, low: f64, high: f64) -> (Option<f64>, Option<f64>) {
+    // iCPA = cost / purchases falls as purchases rise: the purchase interval's
+    // top gives the iCPA interval's bottom. A purchase bound at or below zero
+    // leaves the iCPA unbounded on that side.
+    let lo = if high > 0.0 { Some(cost / high) } else { None };
+    let hi = if low > 0.0 { Some(cost / low) } else { None };
+    (lo, hi)
+}
+
+pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, currency: &str) -> Analysis {
+    let level = params.level;
+    let units = &test.units;
+    let unit_word = if test.regional { "region-day" } else { "day" };
+    let fe = &inference.fixed_effects;
+    let dm = &inference.difference_in_means;
+    let (p_lo, p_hi) = fe[0].dist.interval(level);
+    let (r_lo, r_hi) = fe[1].dist.interval(level);
+    let on_units = units.on.iter().filter(|on| **on).count();
+    let off_units = units.len() - on_units;
+    let n_on = on_units as f64;
+    let cost: f64 = test.unit_rows.iter().zip(&units.on).filter(|(_, on)| **on).map(|(r, _)| test.rows[*r].brand_cost).sum();
+    let cost_off: f64 = test.unit_rows.iter().zip(&units.on).filter(|(_, on)| !**on).map(|(r, _)| test.rows[*r].brand_cost).sum();
+    let break_even_cpa = params.break_even_cpa.unwrap_or(test.revenue_per_purchase * params.margin);
+    let per_unit = fe[0].dist.estimate;
+    let break_even_per_unit = if break_even_cpa > 0.0 { cost / (n_on * break_even_cpa) } else { f64::INFINITY };
+    let p_at_most_break_even = fe[0].dist.p_greater(break_even_per_unit);
+    let econ = Economics {
+        per_unit: (per_unit, p_lo, p_hi),
+        on_units,
+        revenue_per_unit: (fe[1].dist.estimate, r_lo, r_hi),
+        cost,
+        break_even_cpa,
+        break_even_per_unit,
+        p_at_most_break_even,
+    };
+    let total = (per_unit * n_on, p_lo * n_on, p_hi * n_on);
+    let revenue_total = (econ.revenue_per_unit.0 * n_on, r_lo * n_on, r_hi * n_on);
+    let icpa = if total.0 > 0.0 { cost / total.0 } else { f64::NAN };
+    let (icpa_lo, icpa_hi) = ratio_interval(cost, total.1, total.2);
+    let iroas = (revenue_total.0 / cost, revenue_total.1 / cost, revenue_total.2 / cost);
+    let roi = |revenue: f64| (revenue * params.margin - cost) / cost;
+    let p_value = fe[0].dist.p_value(0.0);
+    let robust = engine::robust(units, 0);
+    let z = normal_quantile(0.5 + level / 2.0);
+    let carry = engine::carry_over(units, 0);
+
+    let mut metrics = vec![
+        Metric::interval("incremental_purchases_per_unit", "purchases", per_unit, p_lo, p_hi, level),
+        Metric::interval("incremental_purchases_total", "purchases", total.0, total.1, total.2, level),
+        Metric::interval("incremental_revenue_total", currency, revenue_total.0, revenue_total.1, revenue_total.2, level),
+        Metric::point("incremental_cost_total", currency, cost),
+        Metric { ci_low: icpa_lo, ci_high: icpa_hi, level: Some(level), ..Metric::point("icpa", currency, icpa) },
+        Metric::interval("iroas", "ratio", iroas.0, iroas.1, iroas.2, level),
+        Metric::interval("roi", "ratio", roi(revenue_total.0), roi(revenue_total.1), roi(revenue_total.2), level),
+        Metric::point("p_value", "probability", p_value),
+    ];
+    let (dm_lo, dm_hi) = dm[0].dist.interval(level);
+    metrics.push(
+        Metric::interval("incremental_purchases_per_unit", "purchases", dm[0].dist.estimate, dm_lo, dm_hi, level)
+            .with_segment(Segment::one("estimator", "difference_in_means")),
+    );
+    metrics.push(
+        Metric::point("p_value", "probability", dm[0].dist.p_value(0.0))
+            .with_segment(Segment::one("estimator", "difference_in_means")),
+    );
+    metrics.push(
+        Metric::interval(
+            "incremental_purchases_per_unit",
+            "purchases",
+            robust.estimate,
+            robust.estimate - z * robust.std_error,
+            robust.estimate + z * robust.std_error,
+            level,
+        )
+        .with_segment(Segment::one("estimator", "cluster_robust")),
+    );
+    let robust_p = 2.0 * (1.0 - normal_cdf((robust.estimate / robust.std_error).abs()));
+    metrics.push(Metric::point("p_value", "probability", robust_p).with_segment(Segment::one("estimator", "cluster_robust")));
+    let component_names = ["paid_brand", "organic", "other"];
+    let mut component_effects = Vec::new();
+    for (k, name) in component_names.iter().enumerate() {
+        let dist = &fe[2 + k].dist;
+        let (lo, hi) = dist.interval(level);
+        component_effects.push((dist.estimate, lo, hi));
+        metrics.push(
+            Metric::interval("incremental_purchases_per_unit", "purchases", dist.estimate, lo, hi, level)
+                .with_segment(Segment::one("component", name)),
+        );
+    }
+    let cannibalization =
+        if component_effects[0].0 > 0.0 { (-component_effects[1].0 / component_effects[0].0).clamp(0.0, 1.0) } else { f64::NAN };
+    metrics.push(Metric::point("cannibalization_share", "share", cannibalization));
+    if let Some(carry) = carry {
+        metrics.push(Metric::interval(
+            "carry_over_per_unit",
+            "purchases",
+            carry.estimate,
+            carry.estimate - z * carry.std_error,
+            carry.estimate + z * carry.std_error,
+            level,
+        ));
+    }
+
+    // The decision.
+    let campaign = params.brand_campaigns.join(", ");
+    let (action, p_wrong) = if per_unit >= econ.break_even_per_unit {
+        let p_wrong = econ.p_at_most_break_even;
+        let room = icpa_hi.is_some_and(|hi| hi < 0.5 * break_even_cpa);
+        if 1.0 - p_wrong >= DECISION_CONFIDENCE {
+            (if room { Action::Scale } else { Action::Keep }, p_wrong)
+        } else {
+            (Action::NeedsData, p_wrong)
+        }
+    } else {
+        let p_wrong = 1.0 - econ.p_at_most_break_even;
+        if 1.0 - p_wrong >= DECISION_CONFIDENCE { (Action::Cut, p_wrong) } else { (Action::NeedsData, p_wrong) }
+    };
+    let units_per_month = if test.regional { 30.0 * (units.region.iter().max().copied().unwrap_or(0) + 1) as f64 } else { 30.0 };
+    let cost_per_unit = cost / n_on;
+    let profit_per_month = (econ.revenue_per_unit.0 * params.margin - cost_per_unit) * units_per_month;
+    let icpa_text = if icpa.is_finite() { money(icpa, currency) } else { "not defined (no lift)".into() };
+    let reason = match action {
+        Action::Keep | Action::Scale => format!(
+            "iCPA {icpa_text} vs break-even {}: P(iCPA above break-even) = {:.2}; keeping it is worth about {} a month{}",
+            money(break_even_cpa, currency),
+            p_wrong,
+            money(profit_per_month, currency),
+            if action == Action::Scale {
+                "; even the interval's worst iCPA is under half of break-even, so test a higher budget"
+            } else {
+                ""
+            }
+        ),
+        Action::Cut => format!(
+            "iCPA {icpa_text} vs break-even {}: P(iCPA below break-even) = {:.2}; switching it off saves about {} a month",
+            money(break_even_cpa, currency),
+            p_wrong,
+            money(-profit_per_month, currency)
+        ),
+        _ => {
+            let se = robust.std_error;
+            let gap = (per_unit - econ.break_even_per_unit).abs();
+            let z80 = normal_quantile(0.5 + DECISION_CONFIDENCE / 2.0);
+            let needed = if gap > 0.0 && se.is_finite() {
+                (units.len() as f64 * (z80 * se / gap).powi(2) - units.len() as f64).max(1.0)
+            } else {
+                f64::NAN
+            };
+            format!(
+                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) = {:.2}); about {} more test {unit_word}s would decide at {:.0}% confidence",
+                money(break_even_cpa, currency),
+                p_wrong,
+                if needed.is_finite() { count(needed.ceil()) } else { "many".into() },
+                DECISION_CONFIDENCE * 100.0
+            )
+        }
+    };
+    let decisions = vec![Decision {
+        subject: Segment::one("campaign", &campaign),
+        action,
+        confidence: 1.0 - p_wrong,
+        reason: reason.clone(),
+    }];
+
+    // Words.
+    let first = test.rows.iter().map(|r| r.date).min().unwrap_or_default();
+    let last = test.rows.iter().map(|r| r.date).max().unwrap_or_default();
+    let days = (last - first).num_days() + 1;
+    let washout_units = test.rows.iter().filter(|r| r.washout).count();
+    let off_mean = mean_where(&units.outcomes[0], &units.on, false);
+    let lift = per_unit / off_mean;
+    let headline = format!(
+        "Brand search adds {} purchases per {unit_word} ({}): {} (iCPA {icpa_text} vs break-even {})",
+        number(per_unit, 1),
+        signed_percent(lift),
+        action.label().to_lowercase(),
+        money(break_even_cpa, currency)
+    );
+    let mut context = vec![
+        format!(
+            "Brand on/off test ({}), {first} to {last} ({days} days{}): {on_units} on and {off_units} off {unit_word}s, {washout_units} washout {unit_word}s excluded; blocks of {} day(s).",
+            params.brand_campaigns.join(", "),
+            if test.regional {
+                format!(", {} regions", units.region.iter().max().copied().unwrap_or(0) + 1)
+            } else {
+                String::new()
+            },
+            test.block_days
+        ),
+        format!(
+            "Incremental purchases per on-{unit_word} {} ({:.0}% interval {} to {}); whole test {} ({} to {}). Estimator: regression with day-of-week{} fixed effects; interval by inverting the re-randomization test ({} draws under the design used).",
+            number(per_unit, 2),
+            level * 100.0,
+            number(p_lo, 2),
+            number(p_hi, 2),
+            number(total.0, 0),
+            number(total.1, 0),
+            number(total.2, 0),
+            if test.regional { " and region" } else { "" },
+            count(params.draws as f64)
+        ),
+        format!("Decision: {}. {reason}.", action.label()),
+        format!(
+            "Re-randomization p = {:.4}; difference in means agrees ({} per {unit_word}, p = {:.4}); cluster-robust cross-check {} ± {} (p = {:.4}, {} clusters).",
+            p_value,
+            number(dm[0].dist.estimate, 2),
+            dm[0].dist.p_value(0.0),
+            number(robust.estimate, 2),
+            number(z * robust.std_error, 2),
+            robust_p,
+            robust.clusters
+        ),
+    ];
+    if cannibalization.is_finite() {
+        context.push(format!(
+            "Cannibalization: when brand search is off, {} of its paid-brand purchases come back as organic/direct (paid brand {:+.2}, organic {:+.2}, other {:+.2} per on-{unit_word}).",
+            percent(cannibalization),
+            component_effects[0].0,
+            component_effects[1].0,
+            component_effects[2].0
+        ));
+    }
+    let mut warnings = Vec::new();
+    match carry {
+        Some(carry) => {
+            let (lo, hi) = (carry.estimate - z * carry.std_error, carry.estimate + z * carry.std_error);
+            let detected = lo > 0.0 || hi < 0.0;
+            context.push(format!(
+                "Carry-over (effect of yesterday's state): {} ({:.0}% interval {} to {}): {}.",
+                number(carry.estimate, 2),
+                level * 100.0,
+                number(lo, 2),
+                number(hi, 2),
+                if detected { "detected" } else { "none detected" }
+            ));
+            if detected {
+                warnings.push(format!(
+                    "Yesterday's brand state moves today's purchases ({} per {unit_word}); use longer blocks or washout days in the next test.",
+                    number(carry.estimate, 2)
+                ));
+            }
+        }
+        None => context.push("Carry-over check skipped: too few consecutive units.".into()),
+    }
+    if icpa_hi.is_none() {
+        warnings.push(format!(
+            "The {:.0}% interval of incremental purchases includes zero, so the iCPA interval has no upper bound.",
+            level * 100.0
+        ));
+    }
+    if cost_off > 0.0 {
+        warnings.push(format!(
+            "{} of brand spend on off {unit_word}s: the campaign was not fully paused.",
+            money(cost_off, currency)
+        ));
+    }
+    if params.break_even_cpa.is_none() {
+        context.push(format!(
+            "Break-even CPA {} = average first-order revenue {} x margin {}.",
+            money(break_even_cpa, currency),
+            money(test.revenue_per_purchase, currency),
+            params.margin
+        ));
+    }
+
+    let tables = tables(test, &component_effects, &econ, currency);
+    let charts = charts(test, inference, params, &component_effects, off_mean, unit_word, currency);
+    Analysis { headline, context, metrics, decisions, warnings, tables, charts }
+}
+
+fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {
+    let (sum, n) = values.iter().zip(on).filter(|(_, o)| **o == state).fold((0.0, 0usize), |(s, n), (v, _)| (s + v, n + 1));
+    if n > 0 { sum / n as f64 } else { f64::NAN }
+}
+
+fn tables(test: &TestData, components: &[(f64, f64, f64)], econ: &Economics, currency: &str) -> Vec<Table> {
+    let _ = currency;
+    let mut daily = Table::new(
+        "units",
+        "Every unit of the test: state, outcomes and brand spend",
+        &[
+            ("date", Format::Text),
+            ("region", Format::Text),
+            ("brand_on", Format::Text),
+            ("washout", Format::Text),
+            ("purchases", Format::Count),
+            ("revenue", Format::Money),
+            ("paid_brand", Format::Count),
+            ("organic", Format::Count),
+            ("other", Format::Count),
+            ("brand_cost", Format::Money),
+        ],
+    );
+    daily.in_summary = false;
+    for row in &test.rows {
+        let mut cells = vec![
+            Cell::from(row.date.to_string()),
+            Cell::from(row.region.clone().unwrap_or_default()),
+            Cell::from(if row.brand_on { "on" } else { "off" }),
+            Cell::from(if row.washout { "yes" } else { "no" }),
+        ];
+        cells.extend(row.outcomes.iter().map(|v| Cell::from(*v)));
+        cells.push(Cell::from(row.brand_cost));
+        daily.push(cells);
+    }
+    let mut effects = Table::new(
+        "effects",
+        "Effect of brand search per on-unit, by where the purchase came from",
+        &[
+            ("component", Format::Text),
+            ("effect_per_unit", Format::Number),
+            ("ci_low", Format::Number),
+            ("ci_high", Format::Number),
+        ],
+    );
+    effects.push(vec![
+        Cell::from("all purchases"),
+        Cell::from(econ.per_unit.0),
+        Cell::from(econ.per_unit.1),
+        Cell::from(econ.per_unit.2),
+    ]);
+    for (name, (e, lo, hi)) in ["paid brand", "organic/direct", "other channels"].iter().zip(components) {
+        effects.push(vec![Cell::from(*name), Cell::from(*e), Cell::from(*lo), Cell::from(*hi)]);
+    }
+    effects.push(vec![
+        Cell::from("revenue"),
+        Cell::from(econ.revenue_per_unit.0),
+        Cell::from(econ.revenue_per_unit.1),
+        Cell::from(econ.revenue_per_unit.2),
+    ]);
+    let mut money_table =
+        Table::new("economics", "Money side of the test", &[("quantity", Format::Text), ("value", Format::Number)]);
+    money_table.push(vec![Cell::from("on units"), Cell::from(econ.on_units as f64)]);
+    money_table.push(vec![Cell::from("brand spend on on-units"), Cell::from(econ.cost)]);
+    money_table.push(vec![Cell::from("break-even CPA"), Cell::from(econ.break_even_cpa)]);
+    money_table.push(vec![Cell::from("purchases per on-unit needed to break even"), Cell::from(econ.break_even_per_unit)]);
+    money_table.push(vec![Cell::from("P(incremental purchases at or below break-even)"), Cell::from(econ.p_at_most_break_even)]);
+    vec![effects, money_table, daily]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn charts(
+    test: &TestData,
+    inference: &Inference,
+    params: &Params,
+    components: &[(f64, f64, f64)],
+    off_mean: f64,
+    unit_word: &str,
+    currency: &str,
+) -> Vec<Chart> {
+    let _ = currency;
+    let units = &test.units;
+    let fe0 = &inference.fixed_effects[0].dist;
+    let per_unit = fe0.estimate;
+    let first = test.rows.iter().map(|r| r.date).min().unwrap_or_default();
+    let last = test.rows.iter().map(|r| r.date).max().unwrap_or_default();
+    let days = ((last - first).num_days() + 1) as usize;
+    let mut observed = vec![0.0; days];
+    let mut on_share = vec![0.0; days];
+    let mut regions_per_day = vec![0.0; days];
+    for row in &test.rows {
+        let d = (row.date - first).num_days() as usize;
+        observed[d] += row.outcomes[0];
+        regions_per_day[d] += 1.0;
+        if row.brand_on {
+            on_share[d] += 1.0;
+        }
+    }
+    let counterfactual: Vec<Option<f64>> = (0..days).map(|d| Some(observed[d] - per_unit * on_share[d])).collect();
+    let categories: Vec<String> = (0..days).map(|d| (first + chrono::Days::new(d as u64)).format("%m-%d").to_string()).collect();
+    let note =
+        format!("Source: orders, spend and schedule, {first} to {last}. New customers (first paid order) per day, all channels.");
+    let mut charts = vec![Chart {
+        name: "daily".into(),
+        title: format!(
+            "On days with brand search we sell {} more new customers per {unit_word} ({})",
+            number(per_unit, 1),
+            signed_percent(per_unit / off_mean)
+        ),
+        note: note.clone(),
+        kind: ChartKind::Lines,
+        x_label: "day of the test (shaded: brand search on)".into(),
+        y_label: "new customers per day".into(),
+        y_format: Format::Count,
+        categories,
+        series: vec![
+            Series::new("observed", observed.iter().map(|v| Some(*v)).collect()),
+            Series { dashed: true, ..Series::new("without brand search (fitted)", counterfactual) },
+        ],
+        table: "units".into(),
+        highlight: (0..days).map(|d| on_share[d] * 2.0 > regions_per_day[d]).collect(),
+        highlight_label: "brand on".into(),
+    }];
+
+    // Re-randomization distribution: 41 bins over the draws and the estimate.
+    let draws = &fe0.on_outcome;
+    let lo = draws.iter().copied().fold(per_unit, f64::min);
+    let hi = draws.iter().copied().fold(per_unit, f64::max);
+    let bins = 41usize;
+    let width = ((hi - lo) / bins as f64).max(1e-9);
+    let mut counts = vec![0.0; bins];
+    for a in draws {
+        counts[(((a - lo) / width) as usize).min(bins - 1)] += 1.0;
+    }
+    let observed_bin = (((per_unit - lo) / width) as usize).min(bins - 1);
+    let p = fe0.p_value(0.0);
+    charts.push(Chart {
+        name: "rerandomization".into(),
+        title: format!(
+            "The observed {:+.2} per {unit_word} beats {} of {} re-randomized schedules (p = {:.4})",
+            per_unit,
+            percent(1.0 - p),
+            count(draws.len() as f64),
+            p
+        ),
+        note: "Effect estimates under schedules the design could have drawn, with no true effect; highlighted: the bin of the observed estimate.".into(),
+        kind: ChartKind::Bars,
+        x_label: format!("estimated effect per {unit_word} under a re-randomized schedule"),
+        y_label: "schedules".into(),
+        y_format: Format::Count,
+        categories: (0..bins).map(|b| number(lo + (b as f64 + 0.5) * width, 2)).collect(),
+        series: vec![Series::new("re-randomized schedules", counts.into_iter().map(Some).collect())],
+        table: "effects".into(),
+        highlight: (0..bins).map(|b| b == observed_bin).collect(),
+        highlight_label: "observed".into(),
+    });
+
+    // Effects as % of the off-unit mean of each outcome.
+    let level = params.level;
+    let fe = &inference.fixed_effects;
+    let mut names = Vec::new();
+    let mut est = Vec::new();
+    let mut low = Vec::new();
+    let mut high = Vec::new();
+    for (o, name) in [(0usize, "all purchases"), (2, "paid brand"), (3, "organic/direct"), (4, "other channels"), (1, "revenue")]
+    {
+        let base = mean_where(&units.outcomes[o], &units.on, false);
+        if base.is_nan() || base <= 0.0 {
+            continue;
+        }
+        let (e, l, h) = if (2..=4).contains(&o) {
+            components[o - 2]
+        } else {
+            let (l, h) = fe[o].dist.interval(level);
+            (fe[o].dist.estimate, l, h)
+        };
+        names.push(name.to_string());
+        est.push(Some(e / base));
+        low.push(Some(l / base));
+        high.push(Some(h / base));
+    }
+    let (p_lo, p_hi) = fe0.interval(level);
+    charts.push(Chart {
+        name: "effects".into(),
+        title: format!(
+            "Brand search lifts all purchases {} ({:.0}% interval {} to {})",
+            percent(per_unit / off_mean),
+            level * 100.0,
+            percent(p_lo / off_mean),
+            percent(p_hi / off_mean)
+        ),
+        note: format!(
+            "Effect per on-{unit_word} as a share of the off-{unit_word} mean; {:.0}% intervals by test inversion.",
+            level * 100.0
+        ),
+        kind: ChartKind::Intervals,
+        x_label: "outcome".into(),
+        y_label: "change vs off days".into(),
+        y_format: Format::Percent,
+        categories: names,
+        series: vec![Series::new("effect", est), Series::new("low", low), Series::new("high", high)],
+        table: "effects".into(),
+        highlight: Vec::new(),
+        highlight_label: String::new(),
+    });
+
+    let component_mean = |o: usize, state: bool| Some(mean_where(&units.outcomes[o], &units.on, state));
+    let cannibalization = if components[0].0 > 0.0 { (-components[1].0 / components[0].0).clamp(0.0, 1.0) } else { f64::NAN };
+    charts.push(Chart {
+        name: "cannibalization".into(),
+        title: if cannibalization.is_finite() {
+            format!("When brand search is off, {} of its purchases come back as organic", percent(cannibalization))
+        } else {
+            "Where new customers come from on on- and off-days".into()
+        },
+        note: format!(
+            "Mean new customers per {unit_word} by click channel; paid brand = orders attributed to the brand campaigns."
+        ),
+        kind: ChartKind::StackedBars,
+        x_label: "brand search state".into(),
+        y_label: format!("new customers per {unit_word}"),
+        y_format: Format::Number,
+        categories: vec!["on".into(), "off".into()],
+        series: vec![
+            Series::new("paid brand", vec![component_mean(2, true), component_mean(2, false)]),
+            Series::new("organic/direct", vec![component_mean(3, true), component_mean(3, false)]),
+            Series::new("other channels", vec![component_mean(4, true), component_mean(4, false)]),
+        ],
+        table: "units".into(),
+        highlight: Vec::new(),
+        highlight_label: String::new(),
+    });
+    charts
+}

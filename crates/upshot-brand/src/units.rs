@@ -1,0 +1,382 @@
+//! From validated tables to analysis units: one row per day (or region-day)
+//! of the schedule, with the outcome split, brand spend and the design.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use upshot_data::derive::new_customers;
+use upshot_data::{Dataset, TableKind};
+
+use crate::BrandError;
+use crate::design::stratum_of;
+use crate::engine::Units;
+
+/// Outcome series, in the order of `Units::outcomes`.
+pub const OUTCOMES: [&str; 5] = ["purchases", "revenue", "paid_brand", "organic", "other"];
+
+/// One day (or region-day) of the test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRow {
+    /// Day.
+    pub date: NaiveDate,
+    /// Region, or None for the whole market.
+    pub region: Option<String>,
+    /// Campaign on.
+    pub brand_on: bool,
+    /// Excluded from estimation.
+    pub washout: bool,
+    /// Outcomes in `OUTCOMES` order.
+    pub outcomes: [f64; 5],
+    /// Brand spend.
+    pub brand_cost: f64,
+}
+
+/// The assembled test, with row accounting of what the analysis left out.
+#[derive(Debug, Clone)]
+pub struct TestData {
+    /// Every schedule unit, washout included, in (region, date) order.
+    pub rows: Vec<UnitRow>,
+    /// The estimation units (washout excluded).
+    pub units: Units,
+    /// Index into `rows` of every estimation unit.
+    pub unit_rows: Vec<usize>,
+    /// Days per randomisation block.
+    pub block_days: usize,
+    /// Whether the test is a region x day design.
+    pub regional: bool,
+    /// Rows left out by the analysis: (table, reason) -> count.
+    pub exclusions: BTreeMap<(TableKind, String), u64>,
+    /// Mean first-order revenue of the test's new customers.
+    pub revenue_per_purchase: f64,
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+fn date_from_days(days: i32) -> NaiveDate {
+    epoch() + chrono::Duration::days(i64::from(days))
+}
+
+fn strings(frame: &DataFrame, column: &str) -> Result<Vec<Option<String>>, BrandError> {
+    let column = frame.column(column).map_err(BrandError::polars("read column"))?;
+    let column = column.str().map_err(BrandError::polars("read text column"))?;
+    Ok(column.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn dates(frame: &DataFrame, column: &str) -> Result<Vec<i32>, BrandError> {
+    let out = frame
+        .clone()
+        .lazy()
+        .select([col(column).cast(DataType::Date).cast(DataType::Int32).alias("d")])
+        .collect()
+        .map_err(BrandError::polars("read dates"))?;
+    let column = out.column("d").map_err(BrandError::polars("read dates"))?;
+    Ok(column.i32().map_err(BrandError::polars("read dates"))?.iter().map(|v| v.unwrap_or(i32::MIN)).collect())
+}
+
+fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>, BrandError> {
+    let column = frame.column(column).map_err(BrandError::polars("read numbers"))?;
+    Ok(column.f64().map_err(BrandError::polars("read numbers"))?.iter().map(|v| v.unwrap_or(0.0)).collect())
+}
+
+fn bools(frame: &DataFrame, column: &str) -> Result<Vec<bool>, BrandError> {
+    let column = frame.column(column).map_err(BrandError::polars("read flags"))?;
+    Ok(column.bool().map_err(BrandError::polars("read flags"))?.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+/// Case-insensitive glob patterns for brand campaigns.
+pub struct BrandMatcher {
+    patterns: Vec<glob::Pattern>,
+    /// The patterns as written.
+    pub written: Vec<String>,
+}
+
+impl BrandMatcher {
+    /// Compiles the patterns.
+    pub fn new(patterns: &[String]) -> Result<Self, BrandError> {
+        let compiled = patterns
+            .iter()
+            .map(|p| {
+                glob::Pattern::new(p)
+                    .map_err(|e| BrandError::Params(format!("`brand_campaigns` pattern `{p}` is not a valid glob: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { patterns: compiled, written: patterns.to_vec() })
+    }
+
+    /// Whether a campaign name matches.
+    pub fn matches(&self, campaign: &str) -> bool {
+        let options =
+            glob::MatchOptions { case_sensitive: false, require_literal_separator: false, require_literal_leading_dot: false };
+        self.patterns.iter().any(|p| p.matches_with(campaign, options))
+    }
+}
+
+/// Builds the test from the orders, spend and schedule tables.
+pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandError> {
+    let table = |kind: TableKind| data.get(kind).ok_or(BrandError::MissingTable(kind.name()));
+    let schedule = table(TableKind::Schedule)?;
+    let orders = table(TableKind::Orders)?;
+    let spend = table(TableKind::Spend)?;
+    let schedule_file = schedule.report.path.clone();
+
+    // The schedule: one row per (region, date), contiguous per region.
+    let s_dates = dates(&schedule.frame, "date")?;
+    let s_regions = strings(&schedule.frame, "region")?;
+    let s_on = bools(&schedule.frame, "brand_on")?;
+    let s_washout = bools(&schedule.frame, "washout")?;
+    let regional = s_regions.iter().any(Option::is_some);
+    if regional && s_regions.iter().any(Option::is_none) {
+        let row = s_regions.iter().position(Option::is_none).unwrap_or(0) + 1;
+        return Err(BrandError::Input {
+            file: schedule_file,
+            column: "region".into(),
+            message: format!("mixes region rows with whole-market rows (region null), e.g. row {row}; use one or the other"),
+        });
+    }
+    let mut region_names: Vec<Option<String>> = s_regions.clone();
+    region_names.sort();
+    region_names.dedup();
+    let region_index: BTreeMap<Option<String>, usize> = region_names.iter().cloned().enumerate().map(|(i, r)| (r, i)).collect();
+    let first = s_dates.iter().copied().min().unwrap_or(0);
+    let last = s_dates.iter().copied().max().unwrap_or(0);
+    let days = (last - first + 1) as usize;
+    let mut grid: Vec<Option<(bool, bool)>> = vec![None; region_names.len() * days];
+    for i in 0..s_dates.len() {
+        let r = region_index[&s_regions[i]];
+        grid[r * days + (s_dates[i] - first) as usize] = Some((s_on[i], s_washout[i]));
+    }
+    if let Some(gap) = grid.iter().position(Option::is_none) {
+        let (r, d) = (gap / days, gap % days);
+        let region = region_names[r].as_deref().map_or(String::new(), |r| format!(" in region `{r}`"));
+        return Err(BrandError::Input {
+            file: schedule_file,
+            column: "date".into(),
+            message: format!(
+                "the schedule does not cover the test window {} to {}: no row for {}{region}",
+                date_from_days(first),
+                date_from_days(last),
+                date_from_days(first + d as i32)
+            ),
+        });
+    }
+    let block_days: usize =
+        schedule.metadata.get("upshot.block_days").and_then(|v| v.parse().ok()).filter(|b| *b >= 1).unwrap_or(1);
+
+    // Orders: new customers in the test window, split by what brought them.
+    let customers = new_customers(&orders.frame).map_err(BrandError::polars("find new customers"))?;
+    let mut exclusions: BTreeMap<(TableKind, String), u64> = BTreeMap::new();
+    let repeat_rows = (orders.frame.height() - customers.height()) as u64;
+    if repeat_rows > 0 {
+        exclusions.insert((TableKind::Orders, "repeat_or_refund".into()), repeat_rows);
+    }
+    let c_dates = dates(&customers, "paid_at")?;
+    let (o_first, o_last) = (c_dates.iter().copied().min().unwrap_or(0), c_dates.iter().copied().max().unwrap_or(0));
+    if o_first > first || o_last < last {
+        return Err(BrandError::Input {
+            file: orders.report.path.clone(),
+            column: "paid_at".into(),
+            message: format!(
+                "orders run from {} to {}, but the schedule runs from {} to {}: the test window must be inside the orders export",
+                date_from_days(o_first),
+                date_from_days(o_last),
+                date_from_days(first),
+                date_from_days(last)
+            ),
+        });
+    }
+    let c_regions = strings(&customers, "region")?;
+    let c_channels = strings(&customers, "channel")?;
+    let c_campaigns = strings(&customers, "campaign")?;
+    let c_revenue = floats(&customers, "revenue")?;
+    let mut outcomes = vec![[0.0f64; 5]; region_names.len() * days];
+    let mut unknown_regions: Vec<String> = Vec::new();
+    let mut revenue_sum = 0.0;
+    let mut revenue_n = 0usize;
+    let count = |exclusions: &mut BTreeMap<(TableKind, String), u64>, table: TableKind, reason: &str| {
+        *exclusions.entry((table, reason.to_string())).or_insert(0) += 1;
+    };
+    for i in 0..c_dates.len() {
+        if c_dates[i] < first || c_dates[i] > last {
+            count(&mut exclusions, TableKind::Orders, "outside_test_window");
+            continue;
+        }
+        let r = if regional {
+            match &c_regions[i] {
+                None => {
+                    count(&mut exclusions, TableKind::Orders, "no_region");
+                    continue;
+                }
+                Some(name) => match region_index.get(&Some(name.clone())) {
+                    Some(r) => *r,
+                    None => {
+                        if unknown_regions.len() < 3 && !unknown_regions.contains(name) {
+                            unknown_regions.push(name.clone());
+                        }
+                        count(&mut exclusions, TableKind::Orders, "region_not_in_schedule");
+                        continue;
+                    }
+                },
+            }
+        } else {
+            0
+        };
+        let cell = r * days + (c_dates[i] - first) as usize;
+        if grid[cell].is_some_and(|(_, washout)| washout) {
+            count(&mut exclusions, TableKind::Orders, "washout_day");
+            continue;
+        }
+        let component = match (&c_channels[i], &c_campaigns[i]) {
+            (None, _) => 3,
+            (Some(_), Some(campaign)) if brand.matches(campaign) => 2,
+            _ => 4,
+        };
+        let o = &mut outcomes[cell];
+        o[0] += 1.0;
+        o[1] += c_revenue[i];
+        o[component] += 1.0;
+        revenue_sum += c_revenue[i];
+        revenue_n += 1;
+    }
+    if !unknown_regions.is_empty() {
+        let n = exclusions.get(&(TableKind::Orders, "region_not_in_schedule".to_string())).copied().unwrap_or(0);
+        return Err(BrandError::Input {
+            file: orders.report.path.clone(),
+            column: "region".into(),
+            message: format!(
+                "{n} new customers in the test window are in regions the schedule does not have, e.g. {}; add them to the schedule or filter the export",
+                unknown_regions.join(", ")
+            ),
+        });
+    }
+
+    // Spend: brand campaigns only.
+    let p_dates = dates(&spend.frame, "date")?;
+    let p_campaigns = strings(&spend.frame, "campaign")?;
+    let p_regions = strings(&spend.frame, "region")?;
+    let p_cost = floats(&spend.frame, "cost")?;
+    let mut brand_cost = vec![0.0f64; region_names.len() * days];
+    let mut matched = 0usize;
+    for i in 0..p_dates.len() {
+        let campaign = p_campaigns[i].as_deref().unwrap_or("");
+        if !brand.matches(campaign) {
+            count(&mut exclusions, TableKind::Spend, "not_brand_campaign");
+            continue;
+        }
+        matched += 1;
+        if p_dates[i] < first || p_dates[i] > last {
+            count(&mut exclusions, TableKind::Spend, "outside_test_window");
+            continue;
+        }
+        let r = if regional {
+            match p_regions[i].as_ref().and_then(|name| region_index.get(&Some(name.clone()))) {
+                Some(r) => *r,
+                None => {
+                    count(&mut exclusions, TableKind::Spend, "region_not_in_schedule");
+                    continue;
+                }
+            }
+        } else {
+            0
+        };
+        let cell = r * days + (p_dates[i] - first) as usize;
+        if grid[cell].is_some_and(|(_, washout)| washout) {
+            count(&mut exclusions, TableKind::Spend, "washout_day");
+            continue;
+        }
+        brand_cost[cell] += p_cost[i];
+    }
+    if matched == 0 {
+        let mut campaigns: Vec<String> = p_campaigns.iter().flatten().cloned().collect();
+        campaigns.sort();
+        campaigns.dedup();
+        campaigns.truncate(8);
+        return Err(BrandError::Input {
+            file: spend.report.path.clone(),
+            column: "campaign".into(),
+            message: format!(
+                "no campaign matches `brand_campaigns = {:?}`; campaigns in the export include: {}; set [params] brand_campaigns",
+                brand.written,
+                campaigns.join(", ")
+            ),
+        });
+    }
+
+    // Units and the design.
+    let mut rows = Vec::new();
+    let mut units = Units {
+        outcomes: vec![Vec::new(); 5],
+        on: Vec::new(),
+        dow: Vec::new(),
+        region: Vec::new(),
+        block: Vec::new(),
+        block_strata: Vec::new(),
+        cluster: Vec::new(),
+        previous_on: Vec::new(),
+    };
+    let mut unit_rows = Vec::new();
+    let mut block_ids: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut washout_rows = 0u64;
+    for (r, region) in region_names.iter().enumerate() {
+        for d in 0..days {
+            let cell = r * days + d;
+            let (on, washout) = grid[cell].unwrap_or((false, false));
+            let date = date_from_days(first + d as i32);
+            rows.push(UnitRow {
+                date,
+                region: region.clone(),
+                brand_on: on,
+                washout,
+                outcomes: outcomes[cell],
+                brand_cost: brand_cost[cell],
+            });
+            if washout {
+                washout_rows += 1;
+                continue;
+            }
+            let block_index = d / block_days;
+            let next_block = block_ids.len();
+            let block = *block_ids.entry((r, block_index)).or_insert(next_block);
+            if block == units.block_strata.len() {
+                let block_start = date_from_days(first + (block_index * block_days) as i32);
+                units.block_strata.push(stratum_of(r, block_start, block_days));
+            }
+            for (o, value) in outcomes[cell].iter().enumerate() {
+                units.outcomes[o].push(*value);
+            }
+            units.on.push(on);
+            units.dow.push(chrono::Datelike::weekday(&date).num_days_from_monday() as usize);
+            units.region.push(r);
+            units.block.push(block);
+            units.cluster.push(if regional { d } else { block });
+            units.previous_on.push(if d > 0 { grid[cell - 1].map(|(on, _)| on) } else { None });
+            unit_rows.push(rows.len() - 1);
+        }
+    }
+    if washout_rows > 0 {
+        exclusions.insert((TableKind::Schedule, "washout_day".into()), washout_rows);
+    }
+    let on_units = units.on.iter().filter(|on| **on).count();
+    if on_units == 0 || on_units == units.len() {
+        let which = if on_units == 0 { "on" } else { "off" };
+        return Err(BrandError::Input {
+            file: schedule_file,
+            column: "brand_on".into(),
+            message: format!(
+                "the schedule has no {which} units outside washout ({} units in all): nothing to compare",
+                units.len()
+            ),
+        });
+    }
+    Ok(TestData {
+        rows,
+        units,
+        unit_rows,
+        block_days,
+        regional,
+        exclusions,
+        revenue_per_purchase: if revenue_n > 0 { revenue_sum / revenue_n as f64 } else { 0.0 },
+    })
+}
