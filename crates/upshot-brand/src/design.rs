@@ -51,25 +51,44 @@ pub fn stratum_of(region: usize, block_start: NaiveDate, block_days: usize) -> (
     if block_days == 1 { (region, block_start.weekday().num_days_from_monday()) } else { (region, 7) }
 }
 
-/// Assigns on/off states to `blocks`, given each block's stratum: within each
-/// stratum half the blocks (rounded down, the extra one decided by a coin)
-/// are on. `states` is written in place.
-pub fn assign(strata: &[(usize, u32)], states: &mut [bool], rng: &mut ChaCha8Rng) {
-    let mut keys: Vec<(usize, u32)> = strata.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    for key in keys {
-        let members: Vec<usize> = (0..strata.len()).filter(|i| strata[*i] == key).collect();
-        let mut pattern: Vec<bool> = (0..members.len()).map(|i| i < members.len() / 2).collect();
-        if members.len() % 2 == 1 {
-            let last = members.len() - 1;
-            pattern[last] = rand::Rng::random_bool(rng, 0.5);
+/// Blocks grouped by stratum, computed once and reused for every draw.
+#[derive(Debug, Clone)]
+pub struct Strata {
+    members: Vec<Vec<usize>>,
+}
+
+impl Strata {
+    /// Groups block indexes by their stratum (in sorted stratum order).
+    pub fn new(strata: &[(usize, u32)]) -> Self {
+        let mut groups: std::collections::BTreeMap<(usize, u32), Vec<usize>> = std::collections::BTreeMap::new();
+        for (block, key) in strata.iter().enumerate() {
+            groups.entry(*key).or_default().push(block);
         }
-        pattern.shuffle(rng);
-        for (m, state) in members.iter().zip(pattern) {
-            states[*m] = state;
+        Self { members: groups.into_values().collect() }
+    }
+
+    /// Assigns on/off states: within each stratum half the blocks (rounded
+    /// down, the extra one decided by a coin) are on. `states` is written in place.
+    pub fn assign(&self, states: &mut [bool], rng: &mut ChaCha8Rng) {
+        let mut pattern = Vec::new();
+        for members in &self.members {
+            pattern.clear();
+            pattern.extend((0..members.len()).map(|i| i < members.len() / 2));
+            if members.len() % 2 == 1 {
+                let last = members.len() - 1;
+                pattern[last] = rand::Rng::random_bool(rng, 0.5);
+            }
+            pattern.shuffle(rng);
+            for (m, state) in members.iter().zip(&pattern) {
+                states[*m] = *state;
+            }
         }
     }
+}
+
+/// Assigns on/off states to blocks given each block's stratum (see [`Strata::assign`]).
+pub fn assign(strata: &[(usize, u32)], states: &mut [bool], rng: &mut ChaCha8Rng) {
+    Strata::new(strata).assign(states, rng);
 }
 
 /// Draws a schedule.

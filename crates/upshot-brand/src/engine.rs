@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use upshot_stats::randomization::{CHUNK, RandomizationDist};
 use upshot_stats::regression::{FixedEffects, RobustEstimate, cluster_robust};
 
-use crate::design::assign;
+use crate::design::Strata;
 
 /// Analysis units (days or region-days, washout excluded) and the design.
 #[derive(Debug, Clone)]
@@ -65,51 +65,113 @@ impl Units {
     }
 }
 
+/// Everything a draw needs, aggregated to randomisation blocks: a draw only
+/// flips whole blocks, so each statistic is a dot product of the block states
+/// with a precomputed block vector (vectorised by the compiler).
 struct Prepared {
     fe: FixedEffects,
-    residual_outcomes: Vec<Vec<f64>>,
-    residual_assignment: Vec<f64>,
+    /// Per outcome, per block: sum of the outcome.
+    block_sums: Vec<Vec<f64>>,
+    /// Per outcome, per block: sum of the outcome with fixed effects removed.
+    block_residuals: Vec<Vec<f64>>,
+    /// Per block: sum of the observed assignment with fixed effects removed.
+    block_assignment_residual: Vec<f64>,
+    /// Per block: units observed on.
+    block_observed_on: Vec<f64>,
+    /// Per block: units.
+    block_size: Vec<f64>,
+    /// Per block: its units' fixed-effect columns, as (column, count).
+    block_columns: Vec<Vec<(usize, f64)>>,
     totals: Vec<f64>,
     observed_on: f64,
-    units_of_block: Vec<Vec<usize>>,
+    units: f64,
 }
 
 fn prepare(units: &Units) -> Prepared {
     let fe = units.fixed_effects();
+    let blocks = units.block_strata.len();
     let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
-    let residual_outcomes = units.outcomes.iter().map(|y| fe.residualize(y)).collect();
-    let residual_assignment = fe.residualize(&d);
-    let totals = units.outcomes.iter().map(|y| y.iter().sum()).collect();
-    let mut units_of_block = vec![Vec::new(); units.block_strata.len()];
+    let per_block = |v: &[f64]| {
+        let mut out = vec![0.0; blocks];
+        for (i, b) in units.block.iter().enumerate() {
+            out[*b] += v[i];
+        }
+        out
+    };
+    let block_sums = units.outcomes.iter().map(|y| per_block(y)).collect();
+    let block_residuals = units.outcomes.iter().map(|y| per_block(&fe.residualize(y))).collect();
+    let block_assignment_residual = per_block(&fe.residualize(&d));
+    let block_observed_on = per_block(&d);
+    let block_size = per_block(&vec![1.0; units.len()]);
+    let mut block_columns: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); blocks];
     for (i, b) in units.block.iter().enumerate() {
-        units_of_block[*b].push(i);
+        let xt = fe.xt_indicator(&[i]);
+        for (c, v) in xt.iter().enumerate() {
+            if *v != 0.0 {
+                *block_columns[*b].entry(c).or_insert(0.0) += v;
+            }
+        }
     }
-    Prepared { fe, residual_outcomes, residual_assignment, totals, observed_on: d.iter().sum(), units_of_block }
+    Prepared {
+        fe,
+        block_sums,
+        block_residuals,
+        block_assignment_residual,
+        block_observed_on,
+        block_size,
+        block_columns: block_columns.into_iter().map(|m| m.into_iter().collect()).collect(),
+        totals: units.outcomes.iter().map(|y| y.iter().sum()).collect(),
+        observed_on: d.iter().sum(),
+        units: units.len() as f64,
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    // Four accumulators let the compiler vectorise; the order is fixed, so
+    // the result is the same on every run.
+    let mut acc = [0.0f64; 4];
+    let chunks = a.len() / 4;
+    for k in 0..chunks {
+        for j in 0..4 {
+            acc[j] += a[4 * k + j] * b[4 * k + j];
+        }
+    }
+    let mut total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for k in 4 * chunks..a.len() {
+        total += a[k] * b[k];
+    }
+    total
 }
 
 /// The statistics of one assignment: per outcome (fe_a, dm_a), then
 /// (fe_b, dm_b), the same estimators applied to the observed assignment.
 type DrawStatistics = (Vec<(f64, f64)>, (f64, f64));
 
-/// The statistics of one assignment, given as its on-units.
-fn statistics(units: &Units, p: &Prepared, on_units: &[usize]) -> DrawStatistics {
-    let n = units.len() as f64;
-    let n1 = on_units.len() as f64;
-    let n0 = n - n1;
-    let dmd = p.fe.indicator_quadratic(&p.fe.xt_indicator(on_units));
-    let per_outcome = units
-        .outcomes
+/// The statistics of one assignment, given as 0/1 block states.
+fn statistics(p: &Prepared, state: &[f64]) -> DrawStatistics {
+    let n1 = dot(state, &p.block_size);
+    let n0 = p.units - n1;
+    let mut xtd = nalgebra::DVector::zeros(p.fe.columns());
+    for (b, s) in state.iter().enumerate() {
+        if *s != 0.0 {
+            for (c, v) in &p.block_columns[b] {
+                xtd[*c] += v;
+            }
+        }
+    }
+    let dmd = p.fe.indicator_quadratic(&xtd);
+    let per_outcome = p
+        .block_sums
         .iter()
-        .zip(&p.residual_outcomes)
+        .zip(&p.block_residuals)
         .zip(&p.totals)
-        .map(|((y, y_res), total)| {
-            let on_sum: f64 = on_units.iter().map(|&i| y[i]).sum();
-            let on_res: f64 = on_units.iter().map(|&i| y_res[i]).sum();
-            (on_res / dmd, on_sum / n1 - (total - on_sum) / n0)
+        .map(|((sums, residuals), total)| {
+            let on_sum = dot(state, sums);
+            (dot(state, residuals) / dmd, on_sum / n1 - (total - on_sum) / n0)
         })
         .collect();
-    let d_on: f64 = on_units.iter().filter(|&&i| units.on[i]).count() as f64;
-    let d_res: f64 = on_units.iter().map(|&i| p.residual_assignment[i]).sum();
+    let d_on = dot(state, &p.block_observed_on);
+    let d_res = dot(state, &p.block_assignment_residual);
     (per_outcome, (d_res / dmd, d_on / n1 - (p.observed_on - d_on) / n0))
 }
 
@@ -117,57 +179,48 @@ fn statistics(units: &Units, p: &Prepared, on_units: &[usize]) -> DrawStatistics
 /// random streams, so results do not depend on the number of threads.
 pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
     let p = prepare(units);
-    let observed_on: Vec<usize> = (0..units.len()).filter(|i| units.on[*i]).collect();
-    let (observed, _) = statistics(units, &p, &observed_on);
+    let blocks = units.block_strata.len();
+    let mut observed_state = vec![0.0; blocks];
+    for (i, b) in units.block.iter().enumerate() {
+        if units.on[i] {
+            observed_state[*b] = 1.0;
+        }
+    }
+    let (observed, _) = statistics(&p, &observed_state);
+    let strata = Strata::new(&units.block_strata);
     let chunks = draws.div_ceil(CHUNK);
     let results: Vec<Vec<DrawStatistics>> = (0..chunks)
         .into_par_iter()
         .map(|chunk| {
             let mut rng = upshot_stats::rng::stream(seed, "brand-rerandomization", chunk as u64);
-            let mut states = vec![false; units.block_strata.len()];
-            let mut on_units = Vec::with_capacity(units.len());
+            let mut states = vec![false; blocks];
+            let mut state = vec![0.0; blocks];
             let in_chunk = CHUNK.min(draws - chunk * CHUNK);
             (0..in_chunk)
                 .map(|_| {
-                    assign(&units.block_strata, &mut states, &mut rng);
-                    on_units.clear();
-                    for (b, state) in states.iter().enumerate() {
-                        if *state {
-                            on_units.extend_from_slice(&p.units_of_block[b]);
-                        }
+                    strata.assign(&mut states, &mut rng);
+                    for (value, on) in state.iter_mut().zip(&states) {
+                        *value = if *on { 1.0 } else { 0.0 };
                     }
-                    on_units.sort_unstable();
-                    statistics(units, &p, &on_units)
+                    statistics(&p, &state)
                 })
                 .collect()
         })
         .collect();
     let outcomes = units.outcomes.len();
-    let mut fe: Vec<RandomizationDist> = observed
-        .iter()
-        .map(|(fe, _)| RandomizationDist {
-            estimate: *fe,
-            on_outcome: Vec::with_capacity(draws),
-            on_assignment: Vec::with_capacity(draws),
-        })
-        .collect();
-    let mut dm: Vec<RandomizationDist> = observed
-        .iter()
-        .map(|(_, dm)| RandomizationDist {
-            estimate: *dm,
-            on_outcome: Vec::with_capacity(draws),
-            on_assignment: Vec::with_capacity(draws),
-        })
-        .collect();
+    let empty = |estimate: f64| RandomizationDist { estimate, on_outcome: Vec::with_capacity(draws), on_assignment: Vec::with_capacity(draws) };
+    let mut fe: Vec<RandomizationDist> = observed.iter().map(|(fe, _)| empty(*fe)).collect();
+    let mut dm: Vec<RandomizationDist> = observed.iter().map(|(_, dm)| empty(*dm)).collect();
+    // A degenerate draw (every unit on) has no contrast: it counts as not
+    // extreme, which keeps the test conservative.
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
     for (per_outcome, (fe_b, dm_b)) in results.into_iter().flatten() {
         for o in 0..outcomes {
             let (fe_a, dm_a) = per_outcome[o];
-            // A degenerate draw (every unit on) has no contrast: it counts as
-            // not extreme, which keeps the test conservative.
-            fe[o].on_outcome.push(if fe_a.is_finite() { fe_a } else { 0.0 });
-            fe[o].on_assignment.push(if fe_b.is_finite() { fe_b } else { 0.0 });
-            dm[o].on_outcome.push(if dm_a.is_finite() { dm_a } else { 0.0 });
-            dm[o].on_assignment.push(if dm_b.is_finite() { dm_b } else { 0.0 });
+            fe[o].on_outcome.push(finite(fe_a));
+            fe[o].on_assignment.push(finite(fe_b));
+            dm[o].on_outcome.push(finite(dm_a));
+            dm[o].on_assignment.push(finite(dm_b));
         }
     }
     Inference {
