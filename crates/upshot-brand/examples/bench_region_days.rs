@@ -93,7 +93,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Column::new("cost".into(), s_cost),
     ])?;
     let schedule_frame = DataFrame::new_infer_height(vec![
-        Column::new("date".into(), schedule.iter().map(|r| (r.date - epoch).num_days() as i32).collect::<Vec<_>>()).cast(&DataType::Date)?,
+        Column::new("date".into(), schedule.iter().map(|r| (r.date - epoch).num_days() as i32).collect::<Vec<_>>())
+            .cast(&DataType::Date)?,
         Column::new("region".into(), schedule.iter().map(|r| r.region.clone()).collect::<Vec<_>>()),
         Column::new("brand_on".into(), schedule.iter().map(|r| r.brand_on).collect::<Vec<_>>()),
         Column::new("washout".into(), schedule.iter().map(|r| r.washout).collect::<Vec<_>>()),

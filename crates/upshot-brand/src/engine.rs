@@ -208,7 +208,11 @@ pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
         })
         .collect();
     let outcomes = units.outcomes.len();
-    let empty = |estimate: f64| RandomizationDist { estimate, on_outcome: Vec::with_capacity(draws), on_assignment: Vec::with_capacity(draws) };
+    let empty = |estimate: f64| RandomizationDist {
+        estimate,
+        on_outcome: Vec::with_capacity(draws),
+        on_assignment: Vec::with_capacity(draws),
+    };
     let mut fe: Vec<RandomizationDist> = observed.iter().map(|(fe, _)| empty(*fe)).collect();
     let mut dm: Vec<RandomizationDist> = observed.iter().map(|(_, dm)| empty(*dm)).collect();
     // A degenerate draw (every unit on) has no contrast: it counts as not

@@ -69,7 +69,10 @@ where
 {
     root.fill(&WHITE).map_err(|e| draw_err(chart, e))?;
     let (width, height) = root.dim_in_pixel();
-    let title_font = (FAMILY, 40).into_font().style(FontStyle::Bold).color(&RGBColor(30, 30, 30));
+    // Long findings get a smaller font so the whole sentence fits the slide.
+    let title_chars = chart.title.chars().count().max(1) as f64;
+    let title_size = (40.0 * (68.0 / title_chars).min(1.0)).max(26.0);
+    let title_font = (FAMILY, title_size).into_font().style(FontStyle::Bold).color(&RGBColor(30, 30, 30));
     let (title_area, rest) = root.split_vertically(90);
     let (plot_area, note_area) = rest.split_vertically(height - 90 - 50);
     title_area.draw(&Text::new(chart.title.clone(), (40, 30), title_font)).map_err(|e| draw_err(chart, e))?;
@@ -220,7 +223,11 @@ where
     }
     if !chart.series.is_empty() {
         ctx.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(if chart.kind == ChartKind::StackedBars {
+                SeriesLabelPosition::UpperRight
+            } else {
+                SeriesLabelPosition::UpperLeft
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .label_font((FAMILY, 22).into_font())
