@@ -483,3 +483,35 @@ fn brand_test_design_writes_a_balanced_schedule_and_a_power_report() {
     let power = std::fs::read_to_string(reports.join("brand-test-design/tables/power.csv")).expect("power table");
     assert!(power.lines().count() > 5, "{power}");
 }
+
+#[test]
+fn timezone_moves_day_boundaries() {
+    let window = "[window]\nstart = 2025-02-01\nend = 2025-12-31";
+    let utc = Case::new(&["orders"], window, |_| {});
+    let tokyo = Case::new(&["orders"], &format!("timezone = \"Asia/Tokyo\"\n{window}"), |_| {});
+    // Orders paid on 31 January after 15:00 UTC are already in February in
+    // Tokyo (UTC+9), and those paid on 31 December after 15:00 UTC are in 2026.
+    let late_on = |month: i32, day: i32| {
+        read(&sample("orders"))
+            .lazy()
+            .filter(
+                col("paid_at")
+                    .dt()
+                    .month()
+                    .eq(lit(month))
+                    .and(col("paid_at").dt().day().eq(lit(day)))
+                    .and(col("paid_at").dt().hour().gt_eq(lit(15))),
+            )
+            .collect()
+            .expect("filter")
+            .height() as i64
+    };
+    let (late_january, late_december) = (late_on(1, 31), late_on(12, 31));
+    assert!(late_january > 0 && late_december > 0);
+    let shift = excluded(&utc, "orders", "outside_window") as i64 - excluded(&tokyo, "orders", "outside_window") as i64;
+    assert_eq!(shift, late_january - late_december);
+    let bad = Case::new(&["orders"], "timezone = \"Mars/Olympus\"", |_| {});
+    let (output, _) = bad.run();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("case.toml") && text(&output).contains("`timezone = \"Mars/Olympus\"`"), "{}", text(&output));
+}
