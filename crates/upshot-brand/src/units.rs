@@ -198,36 +198,36 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let count = |exclusions: &mut BTreeMap<(TableKind, String), u64>, table: TableKind, reason: &str| {
         *exclusions.entry((table, reason.to_string())).or_insert(0) += 1;
     };
-    for i in 0..c_dates.len() {
-        if c_dates[i] < first || c_dates[i] > last {
-            count(&mut exclusions, TableKind::Orders, "outside_test_window");
-            continue;
+    // Where a row lands: its unit's cell, or the reason it is left out.
+    let locate = |date: i32, region: Option<&String>| -> Result<usize, &'static str> {
+        if date < first || date > last {
+            return Err("outside_test_window");
         }
-        let r = if regional {
-            match &c_regions[i] {
-                None => {
-                    count(&mut exclusions, TableKind::Orders, "no_region");
-                    continue;
-                }
-                Some(name) => match region_index.get(&Some(name.clone())) {
-                    Some(r) => *r,
-                    None => {
-                        if unknown_regions.len() < 3 && !unknown_regions.contains(name) {
-                            unknown_regions.push(name.clone());
-                        }
-                        count(&mut exclusions, TableKind::Orders, "region_not_in_schedule");
-                        continue;
-                    }
-                },
-            }
-        } else {
-            0
+        let r = match (regional, region) {
+            (false, _) => 0,
+            (true, None) => return Err("no_region"),
+            (true, Some(name)) => *region_index.get(&Some(name.clone())).ok_or("region_not_in_schedule")?,
         };
-        let cell = r * days + (c_dates[i] - first) as usize;
+        let cell = r * days + (date - first) as usize;
         if grid[cell].is_some_and(|(_, washout)| washout) {
-            count(&mut exclusions, TableKind::Orders, "washout_day");
-            continue;
+            return Err("washout_day");
         }
+        Ok(cell)
+    };
+    for i in 0..c_dates.len() {
+        let cell = match locate(c_dates[i], c_regions[i].as_ref()) {
+            Ok(cell) => cell,
+            Err(reason) => {
+                if let (Some(name), "region_not_in_schedule") = (&c_regions[i], reason)
+                    && unknown_regions.len() < 3
+                    && !unknown_regions.contains(name)
+                {
+                    unknown_regions.push(name.clone());
+                }
+                count(&mut exclusions, TableKind::Orders, reason);
+                continue;
+            }
+        };
         let component = match (&c_channels[i], &c_campaigns[i]) {
             (None, _) => 3,
             (Some(_), Some(campaign)) if brand.matches(campaign) => 2,
@@ -266,27 +266,10 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             continue;
         }
         matched += 1;
-        if p_dates[i] < first || p_dates[i] > last {
-            count(&mut exclusions, TableKind::Spend, "outside_test_window");
-            continue;
+        match locate(p_dates[i], p_regions[i].as_ref()) {
+            Ok(cell) => brand_cost[cell] += p_cost[i],
+            Err(reason) => count(&mut exclusions, TableKind::Spend, reason),
         }
-        let r = if regional {
-            match p_regions[i].as_ref().and_then(|name| region_index.get(&Some(name.clone()))) {
-                Some(r) => *r,
-                None => {
-                    count(&mut exclusions, TableKind::Spend, "region_not_in_schedule");
-                    continue;
-                }
-            }
-        } else {
-            0
-        };
-        let cell = r * days + (p_dates[i] - first) as usize;
-        if grid[cell].is_some_and(|(_, washout)| washout) {
-            count(&mut exclusions, TableKind::Spend, "washout_day");
-            continue;
-        }
-        brand_cost[cell] += p_cost[i];
     }
     if matched == 0 {
         let mut campaigns: Vec<String> = p_campaigns.iter().flatten().cloned().collect();

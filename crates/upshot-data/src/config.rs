@@ -172,7 +172,9 @@ impl ExperimentConfig {
         if let Some(tz) = &raw.timezone
             && !matches!(polars::prelude::TimeZone::opt_try_new(Some(tz.as_str())), Ok(Some(_)))
         {
-            return Err(format!("`timezone = \"{tz}\"` is not an IANA time zone name (e.g. \"Europe/Moscow\", \"America/New_York\")"));
+            return Err(format!(
+                "`timezone = \"{tz}\"` is not an IANA time zone name (e.g. \"Europe/Moscow\", \"America/New_York\")"
+            ));
         }
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         let mut inputs = Vec::new();
