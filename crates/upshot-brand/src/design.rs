@@ -86,6 +86,26 @@ impl Strata {
     }
 }
 
+impl Strata {
+    /// A scratch copy of the strata for [`Strata::draw_on`].
+    pub fn scratch(&self) -> Vec<Vec<usize>> {
+        self.members.clone()
+    }
+
+    /// Draws an assignment from the same distribution as [`Strata::assign`]
+    /// and writes the on-blocks into `on` (cleared first). Only the on-blocks
+    /// are drawn (a partial shuffle), which halves the random numbers needed.
+    pub fn draw_on(&self, scratch: &mut [Vec<usize>], rng: &mut ChaCha8Rng, on: &mut Vec<usize>) {
+        on.clear();
+        for members in scratch.iter_mut() {
+            let odd = members.len() % 2 == 1;
+            let k = members.len() / 2 + usize::from(odd && rand::Rng::random_bool(rng, 0.5));
+            let (chosen, _) = members.partial_shuffle(rng, k);
+            on.extend_from_slice(chosen);
+        }
+    }
+}
+
 /// Assigns on/off states to blocks given each block's stratum (see [`Strata::assign`]).
 pub fn assign(strata: &[(usize, u32)], states: &mut [bool], rng: &mut ChaCha8Rng) {
     Strata::new(strata).assign(states, rng);

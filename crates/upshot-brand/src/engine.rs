@@ -66,20 +66,16 @@ impl Units {
 }
 
 /// Everything a draw needs, aggregated to randomisation blocks: a draw only
-/// flips whole blocks, so each statistic is a dot product of the block states
-/// with a precomputed block vector (vectorised by the compiler).
+/// flips whole blocks, so each statistic is a sum over the on-blocks of
+/// precomputed block values, stored row by row for cache-friendly gathering.
 struct Prepared {
-    fe: FixedEffects,
-    /// Per outcome, per block: sum of the outcome.
-    block_sums: Vec<Vec<f64>>,
-    /// Per outcome, per block: sum of the outcome with fixed effects removed.
-    block_residuals: Vec<Vec<f64>>,
-    /// Per block: sum of the observed assignment with fixed effects removed.
-    block_assignment_residual: Vec<f64>,
-    /// Per block: units observed on.
-    block_observed_on: Vec<f64>,
-    /// Per block: units.
-    block_size: Vec<f64>,
+    /// `(X'X)^+`, dense row-major, `columns` x `columns`.
+    inverse_gram: Vec<f64>,
+    columns: usize,
+    /// Per block, `width` values: per outcome (sum, sum with fixed effects
+    /// removed), then units, units observed on, observed assignment residual.
+    rows: Vec<f64>,
+    width: usize,
     /// Per block: its units' fixed-effect columns, as (column, count).
     block_columns: Vec<Vec<(usize, f64)>>,
     totals: Vec<f64>,
@@ -90,35 +86,34 @@ struct Prepared {
 fn prepare(units: &Units) -> Prepared {
     let fe = units.fixed_effects();
     let blocks = units.block_strata.len();
+    let outcomes = units.outcomes.len();
+    let width = 2 * outcomes + 3;
     let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
-    let per_block = |v: &[f64]| {
-        let mut out = vec![0.0; blocks];
-        for (i, b) in units.block.iter().enumerate() {
-            out[*b] += v[i];
-        }
-        out
-    };
-    let block_sums = units.outcomes.iter().map(|y| per_block(y)).collect();
-    let block_residuals = units.outcomes.iter().map(|y| per_block(&fe.residualize(y))).collect();
-    let block_assignment_residual = per_block(&fe.residualize(&d));
-    let block_observed_on = per_block(&d);
-    let block_size = per_block(&vec![1.0; units.len()]);
+    let mut rows = vec![0.0; blocks * width];
+    let residuals: Vec<Vec<f64>> = units.outcomes.iter().map(|y| fe.residualize(y)).collect();
+    let d_residual = fe.residualize(&d);
     let mut block_columns: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); blocks];
-    for (i, b) in units.block.iter().enumerate() {
+    for (i, &b) in units.block.iter().enumerate() {
+        let row = &mut rows[b * width..(b + 1) * width];
+        for o in 0..outcomes {
+            row[2 * o] += units.outcomes[o][i];
+            row[2 * o + 1] += residuals[o][i];
+        }
+        row[2 * outcomes] += 1.0;
+        row[2 * outcomes + 1] += d[i];
+        row[2 * outcomes + 2] += d_residual[i];
         let xt = fe.xt_indicator(&[i]);
         for (c, v) in xt.iter().enumerate() {
             if *v != 0.0 {
-                *block_columns[*b].entry(c).or_insert(0.0) += v;
+                *block_columns[b].entry(c).or_insert(0.0) += v;
             }
         }
     }
     Prepared {
-        fe,
-        block_sums,
-        block_residuals,
-        block_assignment_residual,
-        block_observed_on,
-        block_size,
+        inverse_gram: fe.inverse_gram(),
+        columns: fe.columns(),
+        rows,
+        width,
         block_columns: block_columns.into_iter().map(|m| m.into_iter().collect()).collect(),
         totals: units.outcomes.iter().map(|y| y.iter().sum()).collect(),
         observed_on: d.iter().sum(),
@@ -126,104 +121,95 @@ fn prepare(units: &Units) -> Prepared {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four accumulators let the compiler vectorise; the order is fixed, so
-    // the result is the same on every run.
-    let mut acc = [0.0f64; 4];
-    let chunks = a.len() / 4;
-    for k in 0..chunks {
-        for j in 0..4 {
-            acc[j] += a[4 * k + j] * b[4 * k + j];
-        }
-    }
-    let mut total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for k in 4 * chunks..a.len() {
-        total += a[k] * b[k];
-    }
-    total
+/// Values per draw in a chunk's flat output: per outcome (fe_a, dm_a), then (fe_b, dm_b).
+fn draw_width(outcomes: usize) -> usize {
+    2 * outcomes + 2
 }
 
-/// The statistics of one assignment: per outcome (fe_a, dm_a), then
-/// (fe_b, dm_b), the same estimators applied to the observed assignment.
-type DrawStatistics = (Vec<(f64, f64)>, (f64, f64));
-
-/// The statistics of one assignment, given as 0/1 block states.
-fn statistics(p: &Prepared, state: &[f64]) -> DrawStatistics {
-    let n1 = dot(state, &p.block_size);
-    let n0 = p.units - n1;
-    let mut xtd = nalgebra::DVector::zeros(p.fe.columns());
-    for (b, s) in state.iter().enumerate() {
-        if *s != 0.0 {
-            for (c, v) in &p.block_columns[b] {
-                xtd[*c] += v;
-            }
+/// Appends the statistics of one assignment, given by its on-blocks, to `out`:
+/// per outcome (fe_a, dm_a), then (fe_b, dm_b), the same estimators applied
+/// to the observed assignment. `acc` and `xtd` are scratch space.
+fn statistics(p: &Prepared, on_blocks: &[usize], acc: &mut [f64], xtd: &mut [f64], out: &mut Vec<f64>) {
+    let width = p.width;
+    acc.iter_mut().for_each(|v| *v = 0.0);
+    xtd.iter_mut().for_each(|v| *v = 0.0);
+    for &b in on_blocks {
+        let row = &p.rows[b * width..(b + 1) * width];
+        for (a, v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+        for (c, v) in &p.block_columns[b] {
+            xtd[*c] += v;
         }
     }
-    let dmd = p.fe.indicator_quadratic(&xtd);
-    let per_outcome = p
-        .block_sums
-        .iter()
-        .zip(&p.block_residuals)
-        .zip(&p.totals)
-        .map(|((sums, residuals), total)| {
-            let on_sum = dot(state, sums);
-            (dot(state, residuals) / dmd, on_sum / n1 - (total - on_sum) / n0)
-        })
-        .collect();
-    let d_on = dot(state, &p.block_observed_on);
-    let d_res = dot(state, &p.block_assignment_residual);
-    (per_outcome, (d_res / dmd, d_on / n1 - (p.observed_on - d_on) / n0))
+    let outcomes = (width - 3) / 2;
+    let n1 = acc[2 * outcomes];
+    let n0 = p.units - n1;
+    // D'MD = n1 - (X'D)' (X'X)^+ (X'D).
+    let mut quadratic = 0.0;
+    for (i, xi) in xtd.iter().enumerate() {
+        if *xi != 0.0 {
+            let row = &p.inverse_gram[i * p.columns..(i + 1) * p.columns];
+            quadratic += xi * row.iter().zip(xtd.iter()).map(|(a, x)| a * x).sum::<f64>();
+        }
+    }
+    let dmd = n1 - quadratic;
+    for o in 0..outcomes {
+        out.push(acc[2 * o + 1] / dmd);
+        out.push(acc[2 * o] / n1 - (p.totals[o] - acc[2 * o]) / n0);
+    }
+    let d_on = acc[2 * outcomes + 1];
+    let d_res = acc[2 * outcomes + 2];
+    out.push(d_res / dmd);
+    out.push(d_on / n1 - (p.observed_on - d_on) / n0);
 }
 
 /// Runs `draws` re-randomizations in parallel. Draw chunks have their own
 /// random streams, so results do not depend on the number of threads.
 pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
     let p = prepare(units);
-    let blocks = units.block_strata.len();
-    let mut observed_state = vec![0.0; blocks];
-    for (i, b) in units.block.iter().enumerate() {
-        if units.on[i] {
-            observed_state[*b] = 1.0;
-        }
-    }
-    let (observed, _) = statistics(&p, &observed_state);
+    let mut observed_blocks: Vec<usize> = (0..units.len()).filter(|i| units.on[*i]).map(|i| units.block[i]).collect();
+    observed_blocks.sort_unstable();
+    observed_blocks.dedup();
+    let outcomes = units.outcomes.len();
+    let stride = draw_width(outcomes);
+    let mut observed = Vec::with_capacity(stride);
+    statistics(&p, &observed_blocks, &mut vec![0.0; p.width], &mut vec![0.0; p.columns], &mut observed);
     let strata = Strata::new(&units.block_strata);
     let chunks = draws.div_ceil(CHUNK);
-    let results: Vec<Vec<DrawStatistics>> = (0..chunks)
+    let results: Vec<Vec<f64>> = (0..chunks)
         .into_par_iter()
         .map(|chunk| {
             let mut rng = upshot_stats::rng::stream(seed, "brand-rerandomization", chunk as u64);
-            let mut states = vec![false; blocks];
-            let mut state = vec![0.0; blocks];
+            let mut scratch = strata.scratch();
+            let mut on_blocks = Vec::with_capacity(units.block_strata.len());
+            let mut acc = vec![0.0; p.width];
+            let mut xtd = vec![0.0; p.columns];
             let in_chunk = CHUNK.min(draws - chunk * CHUNK);
-            (0..in_chunk)
-                .map(|_| {
-                    strata.assign(&mut states, &mut rng);
-                    for (value, on) in state.iter_mut().zip(&states) {
-                        *value = if *on { 1.0 } else { 0.0 };
-                    }
-                    statistics(&p, &state)
-                })
-                .collect()
+            let mut out = Vec::with_capacity(in_chunk * stride);
+            for _ in 0..in_chunk {
+                strata.draw_on(&mut scratch, &mut rng, &mut on_blocks);
+                statistics(&p, &on_blocks, &mut acc, &mut xtd, &mut out);
+            }
+            out
         })
         .collect();
-    let outcomes = units.outcomes.len();
     let empty = |estimate: f64| RandomizationDist {
         estimate,
         on_outcome: Vec::with_capacity(draws),
         on_assignment: Vec::with_capacity(draws),
     };
-    let mut fe: Vec<RandomizationDist> = observed.iter().map(|(fe, _)| empty(*fe)).collect();
-    let mut dm: Vec<RandomizationDist> = observed.iter().map(|(_, dm)| empty(*dm)).collect();
+    let mut fe: Vec<RandomizationDist> = (0..outcomes).map(|o| empty(observed[2 * o])).collect();
+    let mut dm: Vec<RandomizationDist> = (0..outcomes).map(|o| empty(observed[2 * o + 1])).collect();
     // A degenerate draw (every unit on) has no contrast: it counts as not
     // extreme, which keeps the test conservative.
     let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
-    for (per_outcome, (fe_b, dm_b)) in results.into_iter().flatten() {
+    for draw in results.iter().flat_map(|chunk| chunk.chunks_exact(stride)) {
+        let (fe_b, dm_b) = (draw[2 * outcomes], draw[2 * outcomes + 1]);
         for o in 0..outcomes {
-            let (fe_a, dm_a) = per_outcome[o];
-            fe[o].on_outcome.push(finite(fe_a));
+            fe[o].on_outcome.push(finite(draw[2 * o]));
             fe[o].on_assignment.push(finite(fe_b));
-            dm[o].on_outcome.push(finite(dm_a));
+            dm[o].on_outcome.push(finite(draw[2 * o + 1]));
             dm[o].on_assignment.push(finite(dm_b));
         }
     }

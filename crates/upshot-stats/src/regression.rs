@@ -104,6 +104,13 @@ impl FixedEffects {
         n1 - (xtd.transpose() * &self.xtx_inv * xtd)[(0, 0)]
     }
 
+    /// `(X'X)^+` as a dense row-major matrix, for callers that evaluate the
+    /// quadratic form many times without allocating.
+    pub fn inverse_gram(&self) -> Vec<f64> {
+        let n = self.columns;
+        (0..n * n).map(|k| self.xtx_inv[(k / n, k % n)]).collect()
+    }
+
     /// Number of columns (intercept + dummies).
     pub fn columns(&self) -> usize {
         self.columns
