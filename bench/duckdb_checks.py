@@ -21,8 +21,8 @@ q(f"""select count(*), count(*) - count(distinct order_id),
       count(*) filter (where customer_id is null or paid_at is null or revenue is null),
       count(*) filter (where o.lead_id is not null and l.lead_id is null), min(paid_at), max(paid_at)
       from '{d}/orders.parquet' o left join (select distinct lead_id from '{d}/leads.parquet') l using (lead_id)""")
-q(f"""select count(*), count(*) filter (where customer_id is null or at is null or channel is null),
-      count(*) filter (where kind not in ('click', 'view')), min(at), max(at) from '{d}/touchpoints.parquet'""")
+q(f"""select count(*), count(*) filter (where customer_id is null or "at" is null or channel is null),
+      count(*) filter (where kind not in ('click', 'view')), min("at"), max("at") from '{d}/touchpoints.parquet'""")
 q(f"""select count(*), count(*) - count(distinct s.order_id), count(*) filter (where o.order_id is null),
       count(*) filter (where answered_at < sent_at)
       from '{d}/survey.parquet' s left join (select distinct order_id from '{d}/orders.parquet') o using (order_id)""")

@@ -41,13 +41,36 @@ pub struct Rule {
     pub hint: String,
 }
 
-/// Values from other tables that rules check against.
+/// Ids from other tables that rules check against, as lazy scans with one
+/// column `__key` (ids are unique: duplicates reject their file).
 #[derive(Default, Clone)]
 pub struct Lookups {
     /// Every `lead_id` in leads, when leads are part of the run.
-    pub lead_ids: Option<Series>,
+    pub lead_ids: Option<LazyFrame>,
     /// Every `order_id` in orders, when orders are part of the run.
-    pub order_ids: Option<Series>,
+    pub order_ids: Option<LazyFrame>,
+}
+
+/// Marks with `__found = true` the rows whose `column` is in `ids`, by a left
+/// hash join that keeps the file's row order (the streaming engine runs it
+/// without materialising either side).
+fn mark_found(frame: LazyFrame, ids: &LazyFrame, column: &str) -> LazyFrame {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    frame.join(ids.clone().with_column(lit(true).alias("__found")), [col(column)], [col("__key")], args)
+}
+
+/// Adds the `__found` marks the table's lookup rules need.
+pub fn with_lookups(mut opened: Opened, table: TableKind, lookups: &Lookups) -> Opened {
+    let (ids, column) = match table {
+        TableKind::Orders => (&lookups.lead_ids, "lead_id"),
+        TableKind::Survey => (&lookups.order_ids, "order_id"),
+        _ => (&None, ""),
+    };
+    if let Some(ids) = ids {
+        opened.frame = mark_found(opened.frame, ids, column);
+    }
+    opened
 }
 
 /// What validation found in one table.
@@ -228,22 +251,22 @@ pub fn rules(
     }
     match table {
         TableKind::Orders => {
-            if let Some(lead_ids) = &lookups.lead_ids {
+            if lookups.lead_ids.is_some() {
                 rules.push(exclude(
                     "lead_id_not_in_leads",
                     "lead_id",
                     "lead_id not found in leads",
-                    col("lead_id").is_not_null().and(col("lead_id").is_in(lit(lead_ids.clone()).implode(false), false).not()),
+                    col("lead_id").is_not_null().and(col("__found").is_null()),
                 ));
             }
         }
         TableKind::Survey => {
-            if let Some(order_ids) = &lookups.order_ids {
+            if lookups.order_ids.is_some() {
                 rules.push(exclude(
                     "order_id_not_in_orders",
                     "order_id",
                     "order_id not found in orders",
-                    col("order_id").is_in(lit(order_ids.clone()).implode(false), false).not(),
+                    col("__found").is_null(),
                 ));
             }
             rules.push(exclude(
@@ -380,7 +403,9 @@ pub fn check(input: &InputSpec, opened: &Opened, rules: &[Rule], sha256: String)
         aggregates.push(col(time).filter(keep.clone()).min().cast(DataType::String).alias("__first"));
         aggregates.push(col(time).filter(keep.clone()).max().cast(DataType::String).alias("__last"));
     }
-    let counts = opened.frame.clone().select(aggregates).collect().map_err(polars_err(file, "cannot validate"))?;
+    // One streaming pass over the file computes every rule's count: memory
+    // stays bounded by the engine's morsels, not the table.
+    let counts = collect_streaming(opened.frame.clone().select(aggregates)).map_err(polars_err(file, "cannot validate"))?;
     let get_u64 = |name: &str| crate::load::first_u64(&counts, name);
     let rows = get_u64("__rows");
 
@@ -469,6 +494,12 @@ pub fn check(input: &InputSpec, opened: &Opened, rules: &[Rule], sha256: String)
     Ok((report, keep))
 }
 
+/// Collects a query with polars' streaming engine. A query with one sink
+/// (every query here) always yields a single frame.
+fn collect_streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    Ok(frame.collect_with_engine(Engine::Streaming)?.unwrap_single())
+}
+
 fn count_multi_key_duplicates(frame: &LazyFrame, keys: &[&str], file: &str) -> Result<u64, DataError> {
     let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
     let counted = frame
@@ -530,15 +561,9 @@ pub fn validate_config(config: &ExperimentConfig, mode: Mode, progress: &dyn Pro
     Ok(dataset)
 }
 
-fn id_lookup(input: &InputSpec, options: &ReadOptions, column: &str) -> Result<Series, DataError> {
+fn id_lookup(input: &InputSpec, options: &ReadOptions, column: &str) -> Result<LazyFrame, DataError> {
     let opened = open(input, options)?;
-    let ids = opened
-        .frame
-        .select([col(column).drop_nulls().unique()])
-        .collect()
-        .map_err(polars_err(&input.display_path, "cannot read ids"))?;
-    let ids = ids.column(column).map_err(polars_err(&input.display_path, "cannot read ids"))?;
-    Ok(ids.as_materialized_series().clone())
+    Ok(opened.frame.select([col(column).alias("__key")]).filter(col("__key").is_not_null()))
 }
 
 fn validate_input(
@@ -551,7 +576,7 @@ fn validate_input(
     // Hash the file on a second thread while polars reads it.
     std::thread::scope(|scope| {
         let hasher = scope.spawn(|| crate::sha256_file(&input.path));
-        let opened = open(input, options)?;
+        let opened = with_lookups(open(input, options)?, input.table, lookups);
         let rules = rules(&opened, input.table, &config.currency, config.window, &config.stages, lookups);
         let sha256 = hasher
             .join()
@@ -565,10 +590,9 @@ fn validate_input(
                 if report.rows_used < report.rows {
                     frame = frame.filter(keep);
                 }
-                let mut frame = frame.collect().map_err(polars_err(&input.display_path, "cannot load"))?;
-                if opened.has_currency {
-                    let _ = frame.drop_in_place("currency");
-                }
+                // Only the contract columns reach the analysis.
+                let columns: Vec<Expr> = opened.columns.iter().map(|c| col(c.name.as_str())).collect();
+                let frame = collect_streaming(frame.select(columns)).map_err(polars_err(&input.display_path, "cannot load"))?;
                 Some(frame)
             }
         };
