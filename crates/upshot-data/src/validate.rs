@@ -250,15 +250,13 @@ pub fn rules(
         }
     }
     match table {
-        TableKind::Orders => {
-            if lookups.lead_ids.is_some() {
-                rules.push(exclude(
-                    "lead_id_not_in_leads",
-                    "lead_id",
-                    "lead_id not found in leads",
-                    col("lead_id").is_not_null().and(col("__found").is_null()),
-                ));
-            }
+        TableKind::Orders if lookups.lead_ids.is_some() => {
+            rules.push(exclude(
+                "lead_id_not_in_leads",
+                "lead_id",
+                "lead_id not found in leads",
+                col("lead_id").is_not_null().and(col("__found").is_null()),
+            ));
         }
         TableKind::Survey => {
             if lookups.order_ids.is_some() {
