@@ -68,6 +68,15 @@ impl BrandError {
 /// The tables the analysis reads.
 pub const INPUTS: [TableKind; 3] = [TableKind::Orders, TableKind::Spend, TableKind::Schedule];
 
+/// The columns the analysis reads from each table (the rest are validated, not loaded).
+pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
+    match table {
+        TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "channel", "campaign", "region"]),
+        TableKind::Spend => Some(&["date", "campaign", "region", "cost"]),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawParams {

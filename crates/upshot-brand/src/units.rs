@@ -65,6 +65,19 @@ fn strings(frame: &DataFrame, column: &str) -> Result<Vec<Option<String>>, Brand
     Ok(column.iter().map(|v| v.map(str::to_string)).collect())
 }
 
+/// Distinct non-null values of a text column, sorted.
+fn distinct(frame: &DataFrame, column: &str) -> Result<Vec<String>, BrandError> {
+    let values = frame
+        .clone()
+        .lazy()
+        .select([col(column).drop_nulls().unique()])
+        .collect()
+        .map_err(BrandError::polars("list campaigns"))?;
+    let mut out: Vec<String> = strings(&values, column)?.into_iter().flatten().collect();
+    out.sort();
+    Ok(out)
+}
+
 fn dates(frame: &DataFrame, column: &str) -> Result<Vec<i32>, BrandError> {
     let out = frame
         .clone()
@@ -104,6 +117,11 @@ impl BrandMatcher {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { patterns: compiled, written: patterns.to_vec() })
+    }
+
+    /// The names among `campaigns` that match.
+    pub fn matching(&self, campaigns: &[String]) -> Vec<String> {
+        campaigns.iter().filter(|c| self.matches(c)).cloned().collect()
     }
 
     /// Whether a campaign name matches.
@@ -187,10 +205,39 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             ),
         });
     }
-    let c_regions = strings(&customers, "region")?;
-    let c_channels = strings(&customers, "channel")?;
-    let c_campaigns = strings(&customers, "campaign")?;
+    // Brand campaigns are matched once per distinct name, not once per row.
+    let customer_brand = brand.matching(&distinct(&customers, "campaign")?);
+    let spend_campaigns = distinct(&spend.frame, "campaign")?;
+    let spend_brand = brand.matching(&spend_campaigns);
+    if spend_brand.is_empty() {
+        let mut campaigns = spend_campaigns;
+        campaigns.truncate(8);
+        return Err(BrandError::Input {
+            file: spend.report.path.clone(),
+            column: "campaign".into(),
+            message: format!(
+                "no campaign matches `brand_campaigns = {:?}`; campaigns in the export include: {}; set [params] brand_campaigns",
+                brand.written,
+                campaigns.join(", ")
+            ),
+        });
+    }
+    let component = when(col("channel").is_null())
+        .then(lit(3i32))
+        .when(col("campaign").is_in(lit(Series::new("brand".into(), customer_brand)).implode(false), false))
+        .then(lit(2i32))
+        .otherwise(lit(4i32));
+    let customers = customers
+        .lazy()
+        .select([col("region"), component.alias("component"), col("revenue")])
+        .collect()
+        .map_err(BrandError::polars("split purchases"))?;
+    let c_regions = customers.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
+    let c_component =
+        customers.column("component").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read components"))?;
     let c_revenue = floats(&customers, "revenue")?;
+    let region_lookup: std::collections::HashMap<&str, usize> =
+        region_names.iter().enumerate().filter_map(|(i, r)| r.as_deref().map(|name| (name, i))).collect();
     let mut outcomes = vec![[0.0f64; 5]; region_names.len() * days];
     let mut unknown_regions: Vec<String> = Vec::new();
     let mut revenue_sum = 0.0;
@@ -199,14 +246,14 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         *exclusions.entry((table, reason.to_string())).or_insert(0) += 1;
     };
     // Where a row lands: its unit's cell, or the reason it is left out.
-    let locate = |date: i32, region: Option<&String>| -> Result<usize, &'static str> {
+    let locate = |date: i32, region: Option<&str>| -> Result<usize, &'static str> {
         if date < first || date > last {
             return Err("outside_test_window");
         }
         let r = match (regional, region) {
             (false, _) => 0,
             (true, None) => return Err("no_region"),
-            (true, Some(name)) => *region_index.get(&Some(name.clone())).ok_or("region_not_in_schedule")?,
+            (true, Some(name)) => *region_lookup.get(name).ok_or("region_not_in_schedule")?,
         };
         let cell = r * days + (date - first) as usize;
         if grid[cell].is_some_and(|(_, washout)| washout) {
@@ -214,29 +261,24 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         }
         Ok(cell)
     };
-    for i in 0..c_dates.len() {
-        let cell = match locate(c_dates[i], c_regions[i].as_ref()) {
+    for (i, (region, component)) in c_regions.iter().zip(c_component.iter()).enumerate() {
+        let cell = match locate(c_dates[i], region) {
             Ok(cell) => cell,
             Err(reason) => {
-                if let (Some(name), "region_not_in_schedule") = (&c_regions[i], reason)
+                if let (Some(name), "region_not_in_schedule") = (region, reason)
                     && unknown_regions.len() < 3
-                    && !unknown_regions.contains(name)
+                    && !unknown_regions.iter().any(|u| u == name)
                 {
-                    unknown_regions.push(name.clone());
+                    unknown_regions.push(name.to_string());
                 }
                 count(&mut exclusions, TableKind::Orders, reason);
                 continue;
             }
         };
-        let component = match (&c_channels[i], &c_campaigns[i]) {
-            (None, _) => 3,
-            (Some(_), Some(campaign)) if brand.matches(campaign) => 2,
-            _ => 4,
-        };
         let o = &mut outcomes[cell];
         o[0] += 1.0;
         o[1] += c_revenue[i];
-        o[component] += 1.0;
+        o[component.unwrap_or(4) as usize] += 1.0;
         revenue_sum += c_revenue[i];
         revenue_n += 1;
     }
@@ -252,39 +294,28 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         });
     }
 
-    // Spend: brand campaigns only.
-    let p_dates = dates(&spend.frame, "date")?;
-    let p_campaigns = strings(&spend.frame, "campaign")?;
-    let p_regions = strings(&spend.frame, "region")?;
-    let p_cost = floats(&spend.frame, "cost")?;
+    // Spend: brand campaigns only, filtered before anything is read into Rust.
+    let brand_spend = spend
+        .frame
+        .clone()
+        .lazy()
+        .filter(col("campaign").is_in(lit(Series::new("brand".into(), spend_brand)).implode(false), false))
+        .select([col("date").cast(DataType::Int32).alias("date"), col("region"), col("cost")])
+        .collect()
+        .map_err(BrandError::polars("select brand spend"))?;
+    let not_brand = (spend.frame.height() - brand_spend.height()) as u64;
+    if not_brand > 0 {
+        exclusions.insert((TableKind::Spend, "not_brand_campaign".into()), not_brand);
+    }
+    let p_dates = brand_spend.column("date").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read dates"))?;
+    let p_regions = brand_spend.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
+    let p_cost = floats(&brand_spend, "cost")?;
     let mut brand_cost = vec![0.0f64; region_names.len() * days];
-    let mut matched = 0usize;
-    for i in 0..p_dates.len() {
-        let campaign = p_campaigns[i].as_deref().unwrap_or("");
-        if !brand.matches(campaign) {
-            count(&mut exclusions, TableKind::Spend, "not_brand_campaign");
-            continue;
-        }
-        matched += 1;
-        match locate(p_dates[i], p_regions[i].as_ref()) {
+    for (i, (date, region)) in p_dates.iter().zip(p_regions.iter()).enumerate() {
+        match locate(date.unwrap_or(i32::MIN), region) {
             Ok(cell) => brand_cost[cell] += p_cost[i],
             Err(reason) => count(&mut exclusions, TableKind::Spend, reason),
         }
-    }
-    if matched == 0 {
-        let mut campaigns: Vec<String> = p_campaigns.iter().flatten().cloned().collect();
-        campaigns.sort();
-        campaigns.dedup();
-        campaigns.truncate(8);
-        return Err(BrandError::Input {
-            file: spend.report.path.clone(),
-            column: "campaign".into(),
-            message: format!(
-                "no campaign matches `brand_campaigns = {:?}`; campaigns in the export include: {}; set [params] brand_campaigns",
-                brand.written,
-                campaigns.join(", ")
-            ),
-        });
     }
 
     // Units and the design.

@@ -32,7 +32,9 @@ use sha2::{Digest, Sha256};
 pub use config::{ExperimentConfig, InputSpec, Kind, Window};
 pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
 pub use error::{DataError, ErrorClass};
-pub use validate::{Dataset, LoadedTable, Mode, NoProgress, Progress, TableReport, validate_config};
+pub use validate::{
+    Dataset, LoadedTable, Mode, NoProgress, Progress, Projection, TableReport, validate_config, validate_config_projected,
+};
 
 /// Re-export of the polars version the data crate uses, so analyses name the
 /// same types.

@@ -537,12 +537,26 @@ impl Progress for NoProgress {
 
 /// Validates (and in [`Mode::Load`] loads) every input of a config.
 pub fn validate_config(config: &ExperimentConfig, mode: Mode, progress: &dyn Progress) -> Result<Dataset, DataError> {
+    validate_config_projected(config, mode, &|_| None, progress)
+}
+
+/// Contract columns an analysis reads from a table; `None` = all of them.
+pub type Projection<'a> = &'a dyn Fn(TableKind) -> Option<&'static [&'static str]>;
+
+/// Like [`validate_config`], but in [`Mode::Load`] keeps only the columns
+/// `projection` names for each table. Every rule still checks every column.
+pub fn validate_config_projected(
+    config: &ExperimentConfig,
+    mode: Mode,
+    projection: Projection<'_>,
+    progress: &dyn Progress,
+) -> Result<Dataset, DataError> {
     let options = ReadOptions { stages: config.stages.clone(), timezone: config.timezone.clone() };
     let mut dataset = Dataset { stages: config.stages.clone(), currency: config.currency.clone(), ..Default::default() };
     let mut lookups = Lookups::default();
     for input in &config.inputs {
         progress.start(input.table, &input.display_path);
-        let (report, frame) = validate_input(input, &options, config, &lookups, mode)?;
+        let (report, frame) = validate_input(input, &options, config, &lookups, mode, projection(input.table))?;
         match input.table {
             TableKind::Leads if config.input(TableKind::Orders).is_some() => {
                 lookups.lead_ids = Some(id_lookup(input, &options, "lead_id")?);
@@ -570,6 +584,7 @@ fn validate_input(
     config: &ExperimentConfig,
     lookups: &Lookups,
     mode: Mode,
+    projection: Option<&[&str]>,
 ) -> Result<(TableReport, Option<DataFrame>), DataError> {
     // Hash the file on a second thread while polars reads it.
     std::thread::scope(|scope| {
@@ -589,7 +604,12 @@ fn validate_input(
                     frame = frame.filter(keep);
                 }
                 // Only the contract columns reach the analysis.
-                let columns: Vec<Expr> = opened.columns.iter().map(|c| col(c.name.as_str())).collect();
+                let columns: Vec<Expr> = opened
+                    .columns
+                    .iter()
+                    .filter(|c| projection.is_none_or(|keep| keep.contains(&c.name.as_str())))
+                    .map(|c| col(c.name.as_str()))
+                    .collect();
                 let frame = collect_streaming(frame.select(columns)).map_err(polars_err(&input.display_path, "cannot load"))?;
                 Some(frame)
             }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
-use upshot_data::{DataError, ExperimentConfig, Kind, Mode, Progress, TableKind, validate_config};
+use upshot_data::{DataError, ExperimentConfig, Kind, Mode, Progress, TableKind, validate_config_projected};
 use upshot_result::{Analysis, InputRecord, ResultJson};
 
 use crate::cli::RunArgs;
@@ -120,7 +120,11 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         }
     }
     let progress = progress_for(printer, &config);
-    let dataset = validate_config(&config, Mode::Load, &progress)?;
+    let projection = |table: TableKind| match config.kind {
+        Kind::BrandTest => upshot_brand::columns(table),
+        _ => None,
+    };
+    let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
     progress.finish();
     let (mut analysis, exclusions) = analyze(&config, &dataset)?;
     for report in dataset.reports() {
