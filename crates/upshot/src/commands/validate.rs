@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use upshot_data::{DataError, ExperimentConfig, InputSpec, Kind, Mode, TableKind, TableReport, validate_config};
+use upshot_data::{ExperimentConfig, InputSpec, Kind, Mode, TableKind, TableReport, validate_config};
 
 use crate::cli::ValidateArgs;
 use crate::commands::run::{collect_configs, progress_for};
@@ -66,7 +66,9 @@ pub fn accounting_table(reports: &[&TableReport]) -> String {
     table.set_header(vec!["table", "file", "rows", "used", "excluded", "first", "last"]);
     for report in reports {
         let excluded: Vec<String> = report.rows_excluded.iter().map(|(reason, n)| format!("{reason}: {n}")).collect();
+        // Timestamps to the second are enough to read a range.
         let (first, last) = report.time_range.clone().unwrap_or_default();
+        let (first, last) = (first.chars().take(19).collect::<String>(), last.chars().take(19).collect::<String>());
         table.add_row(vec![
             report.table.name().to_string(),
             report.path.clone(),
@@ -104,9 +106,4 @@ pub fn exclusion_details(reports: &[&TableReport]) -> Vec<String> {
         }
     }
     lines
-}
-
-#[allow(dead_code)]
-fn _assert_error_is_data(err: DataError) -> CliError {
-    CliError::Data(err)
 }
