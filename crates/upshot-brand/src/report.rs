@@ -146,9 +146,9 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
     let icpa_text = if icpa.is_finite() { money(icpa, currency) } else { "not defined (no lift)".into() };
     let reason = match action {
         Action::Keep | Action::Scale => format!(
-            "iCPA {icpa_text} vs break-even {}: P(iCPA above break-even) = {:.2}; keeping it is worth about {} a month{}",
+            "iCPA {icpa_text} vs break-even {}: P(iCPA above break-even) {}; keeping it is worth about {} a month{}",
             money(break_even_cpa, currency),
-            p_wrong,
+            if p_wrong < 0.001 { "< 0.001".to_string() } else { format!("= {}", probability(p_wrong)) },
             money(profit_per_month, currency),
             if action == Action::Scale {
                 "; even the interval's worst iCPA is under half of break-even, so test a higher budget"
@@ -157,9 +157,9 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             }
         ),
         Action::Cut => format!(
-            "iCPA {icpa_text} vs break-even {}: P(iCPA below break-even) = {:.2}; switching it off saves about {} a month",
+            "iCPA {icpa_text} vs break-even {}: P(iCPA below break-even) {}; switching it off saves about {} a month",
             money(break_even_cpa, currency),
-            p_wrong,
+            if p_wrong < 0.001 { "< 0.001".to_string() } else { format!("= {}", probability(p_wrong)) },
             money(-profit_per_month, currency)
         ),
         _ => {
@@ -172,9 +172,9 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
                 f64::NAN
             };
             format!(
-                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) = {:.2}); about {} more test {unit_word}s would decide at {:.0}% confidence",
+                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) = {}); about {} more test {unit_word}s would decide at {:.0}% confidence",
                 money(break_even_cpa, currency),
-                p_wrong,
+                probability(p_wrong),
                 if needed.is_finite() { count(needed.ceil()) } else { "many".into() },
                 DECISION_CONFIDENCE * 100.0
             )
@@ -291,6 +291,11 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
     let tables = tables(test, &component_effects, &econ, currency);
     let charts = charts(test, inference, params, &component_effects, off_mean, unit_word, currency);
     Analysis { headline, context, metrics, decisions, warnings, tables, charts }
+}
+
+/// A probability for a sentence: three decimals, or `< 0.001` when smaller.
+fn probability(p: f64) -> String {
+    if p < 0.001 { "< 0.001".to_string() } else { format!("{p:.3}") }
 }
 
 fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {
