@@ -441,6 +441,11 @@ fn brand_test_bad_inputs_are_named() {
     });
     assert_analysis_rejects(&regions, &["orders.parquet", "`region`", "regions the schedule does not have", "south"]);
 
+    let regional_schedule_only = brand_case("draws = 500", |dir| {
+        edit("brand_schedule", dir, |df| set_where(df, lit(true), "region", lit("north")));
+    });
+    assert_analysis_rejects(&regional_schedule_only, &["orders.parquet", "`region`", "none of the", "has a region"]);
+
     let bad_param = brand_case("draws = 500\nmargins = 0.3", |_| {});
     assert_run_fails(&bad_param, 2, &["margins"]);
 }

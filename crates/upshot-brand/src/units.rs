@@ -282,6 +282,16 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         revenue_sum += c_revenue[i];
         revenue_n += 1;
     }
+    let no_region = exclusions.get(&(TableKind::Orders, "no_region".to_string())).copied().unwrap_or(0);
+    if regional && revenue_n == 0 && no_region > 0 {
+        return Err(BrandError::Input {
+            file: orders.report.path.clone(),
+            column: "region".into(),
+            message: format!(
+                "the schedule assigns regions, but none of the {no_region} new customers in the test window has a region; export orders with `region` (or map it under [columns.orders])"
+            ),
+        });
+    }
     if !unknown_regions.is_empty() {
         let n = exclusions.get(&(TableKind::Orders, "region_not_in_schedule".to_string())).copied().unwrap_or(0);
         return Err(BrandError::Input {
@@ -311,11 +321,25 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let p_regions = brand_spend.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
     let p_cost = floats(&brand_spend, "cost")?;
     let mut brand_cost = vec![0.0f64; region_names.len() * days];
+    let mut located = 0usize;
     for (i, (date, region)) in p_dates.iter().zip(p_regions.iter()).enumerate() {
         match locate(date.unwrap_or(i32::MIN), region) {
-            Ok(cell) => brand_cost[cell] += p_cost[i],
+            Ok(cell) => {
+                brand_cost[cell] += p_cost[i];
+                located += 1;
+            }
             Err(reason) => count(&mut exclusions, TableKind::Spend, reason),
         }
+    }
+    let spend_without_region = exclusions.get(&(TableKind::Spend, "no_region".to_string())).copied().unwrap_or(0);
+    if regional && located == 0 && spend_without_region > 0 {
+        return Err(BrandError::Input {
+            file: spend.report.path.clone(),
+            column: "region".into(),
+            message: format!(
+                "the schedule assigns regions, but none of the {spend_without_region} brand spend rows in the test window has a region; export spend by region"
+            ),
+        });
     }
 
     // Units and the design.
