@@ -106,11 +106,6 @@ impl Strata {
     }
 }
 
-/// Assigns on/off states to blocks given each block's stratum (see [`Strata::assign`]).
-pub fn assign(strata: &[(usize, u32)], states: &mut [bool], rng: &mut ChaCha8Rng) {
-    Strata::new(strata).assign(states, rng);
-}
-
 /// Draws a schedule.
 pub fn design(params: &DesignParams) -> Vec<ScheduleRow> {
     let mut rng = upshot_stats::rng::stream(params.seed, "brand-design", 0);
@@ -123,7 +118,7 @@ pub fn design(params: &DesignParams) -> Vec<ScheduleRow> {
         }
     }
     let mut states = vec![false; strata.len()];
-    assign(&strata, &mut states, &mut rng);
+    Strata::new(&strata).assign(&mut states, &mut rng);
     let mut rows = Vec::new();
     for (r, region) in params.regions.iter().enumerate() {
         for day in 0..params.days {

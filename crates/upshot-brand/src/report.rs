@@ -288,8 +288,8 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         ));
     }
 
-    let tables = tables(test, &component_effects, &econ, currency);
-    let charts = charts(test, inference, params, &component_effects, off_mean, unit_word, currency);
+    let tables = tables(test, &component_effects, &econ);
+    let charts = charts(test, inference, params, &component_effects, off_mean, unit_word);
     Analysis { headline, context, metrics, decisions, warnings, tables, charts }
 }
 
@@ -303,8 +303,7 @@ fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {
     if n > 0 { sum / n as f64 } else { f64::NAN }
 }
 
-fn tables(test: &TestData, components: &[(f64, f64, f64)], econ: &Economics, currency: &str) -> Vec<Table> {
-    let _ = currency;
+fn tables(test: &TestData, components: &[(f64, f64, f64)], econ: &Economics) -> Vec<Table> {
     let mut daily = Table::new(
         "units",
         "Every unit of the test: state, outcomes and brand spend",
@@ -376,9 +375,7 @@ fn charts(
     components: &[(f64, f64, f64)],
     off_mean: f64,
     unit_word: &str,
-    currency: &str,
 ) -> Vec<Chart> {
-    let _ = currency;
     let units = &test.units;
     let fe0 = &inference.fixed_effects[0].dist;
     let per_unit = fe0.estimate;

@@ -260,16 +260,6 @@ pub fn write_parquet(path: &std::path::Path, frame: &mut DataFrame, metadata: Ve
     std::fs::rename(&partial, path).map_err(io)
 }
 
-/// Counts the rows of a Parquet export from its metadata.
-pub fn count_rows(frame: &LazyFrame, file: &str) -> Result<u64, DataError> {
-    let counted = frame.clone().select([len().alias("rows")]).collect().map_err(|source| DataError::Polars {
-        file: file.to_string(),
-        context: "cannot count rows".into(),
-        source,
-    })?;
-    Ok(first_u64(&counted, "rows"))
-}
-
 /// The first value of an integer column as `u64` (0 when absent or null).
 pub(crate) fn first_u64(frame: &DataFrame, column: &str) -> u64 {
     frame.column(column).ok().and_then(|c| c.get(0).ok()).and_then(|value| value.extract::<u64>()).unwrap_or(0)

@@ -68,7 +68,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| draw_err(chart, e))?;
-    let (width, height) = root.dim_in_pixel();
+    let (_, height) = root.dim_in_pixel();
     // Long findings get a smaller font so the whole sentence fits the slide.
     let title_chars = chart.title.chars().count().max(1) as f64;
     let title_size = (40.0 * (68.0 / title_chars).min(1.0)).max(26.0);
@@ -234,7 +234,6 @@ where
             .draw()
             .map_err(|e| draw_err(chart, e))?;
     }
-    let _ = width;
     root.present().map_err(|e| draw_err(chart, e))?;
     Ok(())
 }

@@ -471,7 +471,6 @@ fn build_truth(
     rows: BTreeMap<String, u64>,
     start: NaiveDate,
 ) -> Truth {
-    let _ = schedule.len();
     let on_days = brand.iter().filter(|s| **s == BrandState::On).count();
     let off_days = brand.iter().filter(|s| **s == BrandState::Off).count();
     let channels = ["google_search", "meta", "youtube", "influencers", "organic"];
