@@ -183,6 +183,7 @@ pub fn present(rows: &[PowerRow], history_days: usize) -> (Table, Chart) {
         table: "power".into(),
         highlight: Vec::new(),
         highlight_label: String::new(),
+        reference: None,
     };
     (table, chart)
 }

@@ -417,6 +417,7 @@ fn charts(
         table: "units".into(),
         highlight: (0..days).map(|d| on_share[d] * 2.0 > regions_per_day[d]).collect(),
         highlight_label: "brand on".into(),
+        reference: None,
     }];
 
     // Re-randomization distribution: 41 bins over the draws and the estimate.
@@ -450,6 +451,7 @@ fn charts(
         table: "effects".into(),
         highlight: (0..bins).map(|b| b == observed_bin).collect(),
         highlight_label: "observed".into(),
+        reference: None,
     });
 
     // Effects as % of the off-unit mean of each outcome.
@@ -499,6 +501,7 @@ fn charts(
         table: "effects".into(),
         highlight: Vec::new(),
         highlight_label: String::new(),
+        reference: None,
     });
 
     let component_mean = |o: usize, state: bool| Some(mean_where(&units.outcomes[o], &units.on, state));
@@ -526,6 +529,7 @@ fn charts(
         table: "units".into(),
         highlight: Vec::new(),
         highlight_label: String::new(),
+        reference: None,
     });
     charts
 }

@@ -293,6 +293,7 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
             table: "weekly_by_channel".into(),
             highlight: Vec::new(),
             highlight_label: String::new(),
+            reference: None,
         });
     }
     let paid: Vec<&String> = channels.iter().filter(|c| totals[*c].cost > 0.0).collect();
@@ -318,6 +319,7 @@ pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
             table: "weekly_by_channel".into(),
             highlight: Vec::new(),
             highlight_label: String::new(),
+            reference: None,
         });
     }
 

@@ -8,6 +8,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use upshot_result::format::{count, money_short, number, percent};
 use upshot_result::{Chart, ChartKind, Format};
 
@@ -79,17 +80,32 @@ where
     let note_font = (FAMILY, 20).into_font().color(&RGBColor(110, 110, 110));
     note_area.draw(&Text::new(chart.note.clone(), (40, 12), note_font)).map_err(|e| draw_err(chart, e))?;
 
+    if chart.kind == ChartKind::Heatmap {
+        draw_heatmap(&plot_area, chart)?;
+        root.present().map_err(|e| draw_err(chart, e))?;
+        return Ok(());
+    }
     let n = chart.categories.len().max(1);
-    let values = || chart.series.iter().flat_map(|s| s.values.iter().flatten().copied());
+    let values = || {
+        chart
+            .series
+            .iter()
+            .flat_map(|s| s.values.iter().chain(&s.high).flatten().copied())
+            .chain(chart.reference.iter().map(|(_, v)| *v))
+    };
     let y_max = match chart.kind {
-        ChartKind::Lines | ChartKind::Bars | ChartKind::Intervals => values().fold(0.0f64, f64::max),
+        ChartKind::Lines | ChartKind::Bars | ChartKind::Intervals | ChartKind::GroupedBars | ChartKind::Heatmap => {
+            values().fold(0.0f64, f64::max)
+        }
         ChartKind::StackedBars => (0..n)
             .map(|i| chart.series.iter().map(|s| s.values.get(i).copied().flatten().unwrap_or(0.0).max(0.0)).sum::<f64>())
             .fold(0.0f64, f64::max),
     };
     let y_min = values().fold(0.0f64, f64::min);
     let y_min = if y_min < 0.0 { y_min * 1.12 } else { 0.0 };
-    let y_max = if y_max > 0.0 { y_max * 1.12 } else { 1.0 };
+    // Grouped bars carry a legend of several series in the upper left: leave it room above the bars.
+    let headroom = if chart.kind == ChartKind::GroupedBars { 1.3 } else { 1.12 };
+    let y_max = if y_max > 0.0 { y_max * headroom } else { 1.0 };
     // About eight x labels fit a slide without overlapping.
     let label_every = n.div_ceil(8).max(1);
     let categories = chart.categories.clone();
@@ -202,6 +218,33 @@ where
                 .label(label)
                 .legend(move |(x, y)| Circle::new((x + 12, y), 8, colour(5).filled()));
         }
+        ChartKind::GroupedBars => {
+            let groups = chart.series.len().max(1) as f64;
+            let width = 0.8 / groups;
+            for (i, series) in chart.series.iter().enumerate() {
+                let left = |x: usize| x as f64 - 0.4 + width * i as f64;
+                let bars = series.values.iter().enumerate().filter_map(|(x, v)| {
+                    v.map(|v| Rectangle::new([(left(x) + 0.01, 0.0), (left(x) + width - 0.01, v)], colour(i).filled()))
+                });
+                ctx.draw_series(bars)
+                    .map_err(|e| draw_err(chart, e))?
+                    .label(series.name.clone())
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour(i).filled()));
+                let mut whiskers = Vec::new();
+                for x in 0..series.values.len() {
+                    let ends = (series.low.get(x).copied().flatten(), series.high.get(x).copied().flatten());
+                    if let (Some(low), Some(high)) = ends {
+                        let centre = left(x) + width / 2.0;
+                        let style = ShapeStyle::from(RGBColor(40, 40, 40)).stroke_width(3);
+                        whiskers.push(PathElement::new(vec![(centre, low), (centre, high)], style));
+                        whiskers.push(PathElement::new(vec![(centre - width / 4.0, low), (centre + width / 4.0, low)], style));
+                        whiskers.push(PathElement::new(vec![(centre - width / 4.0, high), (centre + width / 4.0, high)], style));
+                    }
+                }
+                ctx.draw_series(whiskers).map_err(|e| draw_err(chart, e))?;
+            }
+        }
+        ChartKind::Heatmap => {}
         ChartKind::StackedBars => {
             let mut base = vec![0.0f64; n];
             for (i, series) in chart.series.iter().enumerate() {
@@ -221,6 +264,14 @@ where
             }
         }
     }
+    if let Some((label, value)) = &chart.reference {
+        let style = ShapeStyle::from(RGBColor(200, 40, 40)).stroke_width(3);
+        let line = DashedLineSeries::new(vec![(-0.6, *value), (n as f64 - 0.4, *value)], 16, 10, style);
+        ctx.draw_series(line)
+            .map_err(|e| draw_err(chart, e))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], style));
+    }
     if !chart.series.is_empty() {
         ctx.configure_series_labels()
             .position(if chart.kind == ChartKind::StackedBars {
@@ -235,6 +286,64 @@ where
             .map_err(|e| draw_err(chart, e))?;
     }
     root.present().map_err(|e| draw_err(chart, e))?;
+    Ok(())
+}
+
+/// A matrix of shares: rows are the series, columns the categories; each cell is
+/// shaded from white (0%) to the palette's blue (100%) and carries its percentage.
+fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), ReportError>
+where
+    DB::ErrorType: 'static,
+{
+    let columns = chart.categories.len().max(1);
+    let rows = chart.series.len().max(1);
+    let row_names: Vec<String> = chart.series.iter().map(|s| s.name.clone()).collect();
+    let column_names = chart.categories.clone();
+    let mut ctx = ChartBuilder::on(area)
+        .margin_left(30)
+        .margin_right(40)
+        .margin_top(10)
+        .x_label_area_size(70)
+        .y_label_area_size(220)
+        .build_cartesian_2d(-0.5f64..(columns as f64 - 0.5), -0.5f64..(rows as f64 - 0.5))
+        .map_err(|e| draw_err(chart, e))?;
+    let label = |names: &[String], v: f64| {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 0.0 { String::new() } else { names.get(i as usize).cloned().unwrap_or_default() }
+    };
+    ctx.configure_mesh()
+        .disable_mesh()
+        .x_labels(columns * 2 + 1)
+        .y_labels(rows * 2 + 1)
+        .x_label_formatter(&|x| label(&column_names, *x))
+        // Row 0 is drawn at the top.
+        .y_label_formatter(&|y| label(&row_names, rows as f64 - 1.0 - *y))
+        .x_desc(chart.x_label.clone())
+        .y_desc(chart.y_label.clone())
+        .label_style((FAMILY, 22).into_font().color(&RGBColor(60, 60, 60)))
+        .axis_desc_style((FAMILY, 24).into_font().color(&RGBColor(60, 60, 60)))
+        .draw()
+        .map_err(|e| draw_err(chart, e))?;
+    let base = colour(0);
+    let mut cells = Vec::new();
+    let mut labels = Vec::new();
+    for (r, series) in chart.series.iter().enumerate() {
+        let y = (rows - 1 - r) as f64;
+        for (x, value) in series.values.iter().enumerate().take(columns) {
+            let share = value.unwrap_or(0.0).clamp(0.0, 1.0);
+            let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * share).round() as u8;
+            let fill = RGBColor(mix(base.0), mix(base.1), mix(base.2));
+            let xf = x as f64;
+            cells.push(Rectangle::new([(xf - 0.48, y - 0.46), (xf + 0.48, y + 0.46)], fill.filled()));
+            if let Some(v) = value {
+                let ink = if share > 0.55 { WHITE } else { RGBColor(30, 30, 30) };
+                let style = (FAMILY, 26).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                labels.push(Text::new(percent(*v), (xf, y), style));
+            }
+        }
+    }
+    ctx.draw_series(cells).map_err(|e| draw_err(chart, e))?;
+    ctx.draw_series(labels).map_err(|e| draw_err(chart, e))?;
     Ok(())
 }
 
@@ -282,6 +391,7 @@ mod tests {
             table: "weekly".into(),
             highlight: (0..12).map(|i| i % 2 == 0).collect(),
             highlight_label: "on".into(),
+            reference: None,
         }
     }
 
@@ -291,6 +401,21 @@ mod tests {
         assert!(text.starts_with("<svg"));
         assert!(text.contains("Реклама на YouTube"));
         assert!(text.contains("$1k") || text.contains("$1.2k"), "money ticks with currency");
+    }
+
+    #[test]
+    fn grouped_bars_heatmap_and_reference_lines_render() {
+        let mut chart = sample(ChartKind::GroupedBars);
+        chart.series[0] = chart.series[0].clone().with_interval(vec![Some(900.0); 12], vec![Some(1800.0); 12]);
+        chart.reference = Some(("target $1,500".into(), 1500.0));
+        let text = svg(&chart, "USD").expect("renders");
+        assert!(text.contains("target $1,500"));
+        let mut heat = sample(ChartKind::Heatmap);
+        heat.series =
+            vec![Series::new("google_search", vec![Some(0.9), Some(0.1)]), Series::new("organic", vec![Some(0.25), Some(0.75)])];
+        heat.categories = vec!["google_search".into(), "organic".into()];
+        let text = svg(&heat, "USD").expect("renders");
+        assert!(text.contains("90%") && text.contains("75%"), "cells carry their shares");
     }
 
     #[test]

@@ -111,7 +111,8 @@ pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) 
         percent(value)
     } else if metric.unit == "probability" {
         format!("{value:.4}")
-    } else if value.fract() == 0.0 {
+    } else if value.fract() == 0.0 || metric.unit == "customers" {
+        // Extrapolated customers are fractional; people read them whole.
         count(value)
     } else {
         number(value, if value.abs() < 10.0 { 2 } else { 1 })

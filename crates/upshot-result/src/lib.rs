@@ -258,12 +258,25 @@ pub struct Series {
     /// Drawn dashed (counterfactuals, projections).
     #[serde(default)]
     pub dashed: bool,
+    /// Lower ends of intervals, one per category (grouped bars draw whiskers); empty for none.
+    #[serde(default)]
+    pub low: Vec<Option<f64>>,
+    /// Upper ends of intervals, one per category; empty for none.
+    #[serde(default)]
+    pub high: Vec<Option<f64>>,
 }
 
 impl Series {
     /// A solid series.
     pub fn new(name: &str, values: Vec<Option<f64>>) -> Self {
-        Self { name: name.to_string(), values, dashed: false }
+        Self { name: name.to_string(), values, dashed: false, low: Vec::new(), high: Vec::new() }
+    }
+
+    /// Adds interval ends, builder style.
+    pub fn with_interval(mut self, low: Vec<Option<f64>>, high: Vec<Option<f64>>) -> Self {
+        self.low = low;
+        self.high = high;
+        self
     }
 }
 
@@ -278,6 +291,11 @@ pub enum ChartKind {
     Bars,
     /// A point with an interval per category: series 0 = estimate, 1 = low, 2 = high.
     Intervals,
+    /// Bars side by side per category, one per series, with whiskers where a series has intervals.
+    GroupedBars,
+    /// A matrix of shares: one row per series (its name labels the row), one column
+    /// per category; cells shaded by value and labelled as percentages.
+    Heatmap,
 }
 
 /// A chart specification; `upshot-report` draws it as SVG and PNG.
@@ -309,6 +327,9 @@ pub struct Chart {
     /// Legend label of the shaded categories.
     #[serde(default)]
     pub highlight_label: String,
+    /// A horizontal reference line (a target) with its legend label.
+    #[serde(default)]
+    pub reference: Option<(String, f64)>,
 }
 
 /// Everything an analysis found. Rendered by `upshot-report`.

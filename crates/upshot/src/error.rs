@@ -12,6 +12,8 @@ pub enum CliError {
     #[error(transparent)]
     Brand(#[from] upshot_brand::BrandError),
     #[error(transparent)]
+    Survey(#[from] upshot_survey::SurveyError),
+    #[error(transparent)]
     Report(#[from] upshot_report::ReportError),
     #[error(transparent)]
     Synth(#[from] upshot_synth::SynthError),
@@ -31,7 +33,8 @@ impl CliError {
                 ErrorClass::Input => 1,
             },
             CliError::Brand(err) if err.is_config() => 2,
-            CliError::Analysis(_) | CliError::Brand(_) | CliError::Report(_) | CliError::Synth(_) => 1,
+            CliError::Survey(err) if err.is_config() => 2,
+            CliError::Analysis(_) | CliError::Brand(_) | CliError::Survey(_) | CliError::Report(_) | CliError::Synth(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Some { code, .. } => *code,
         }

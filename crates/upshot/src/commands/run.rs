@@ -93,9 +93,16 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
             let params = upshot_brand::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
             Ok(upshot_brand::analyze(dataset, &params, config.seed)?)
         }
+        Kind::Survey => {
+            let params = upshot_survey::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok(upshot_survey::analyze(dataset, &params, config.seed)?)
+        }
         other => Err(CliError::Data(DataError::Config {
             file: config.path.display().to_string(),
-            message: format!("kind `{}` is not available in this version of upshot yet; `inspect` is", other.name()),
+            message: format!(
+                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test` and `survey` are",
+                other.name()
+            ),
         })),
     }
 }
@@ -103,6 +110,7 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
 fn needed_tables(kind: Kind) -> &'static [TableKind] {
     match kind {
         Kind::BrandTest => &upshot_brand::INPUTS,
+        Kind::Survey => &upshot_survey::INPUTS,
         _ => &[],
     }
 }
@@ -122,6 +130,7 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
     let progress = progress_for(printer, &config);
     let projection = |table: TableKind| match config.kind {
         Kind::BrandTest => upshot_brand::columns(table),
+        Kind::Survey => upshot_survey::columns(table),
         _ => None,
     };
     let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;

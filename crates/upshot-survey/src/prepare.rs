@@ -1,0 +1,436 @@
+//! From validated tables to customer cells and the diagnostics around them.
+//!
+//! All row-level work happens in polars: new customers, the survey join, answer
+//! and promo mapping (by joins against small tables built once per distinct
+//! value), order-value quartiles, and one group-by into cells. Rust sees only
+//! aggregates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
+use upshot_data::{Dataset, TableKind};
+
+use crate::estimate::{Answer, Cell, Population};
+use crate::mapping::{ORGANIC, is_other};
+use crate::{Exclusions, Params, SurveyError};
+
+/// One week of first orders and their surveys.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WeekRow {
+    pub week: String,
+    pub customers: f64,
+    pub surveyed: f64,
+    pub responded: f64,
+}
+
+/// One month of answers: how many could not be mapped, how many said "Other".
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MonthRow {
+    pub month: String,
+    pub responded: f64,
+    pub unmapped: f64,
+    pub other: f64,
+}
+
+/// A distinct answer with its count and where the map sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AnswerRow {
+    pub answer: String,
+    pub count: f64,
+    pub channel: Option<String>,
+    pub rule: Option<String>,
+}
+
+/// A distinct promo code (lowercased) on first orders.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PromoRow {
+    pub code: String,
+    pub count: f64,
+    pub channel: Option<String>,
+}
+
+/// Everything the estimates and the report need.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub population: Population,
+    pub exclusions: Exclusions,
+    /// Spend per channel (index into `population.channels`) in the period.
+    pub spend: Vec<f64>,
+    /// First and last day of first orders.
+    pub period: (String, String),
+    pub weekly: Vec<WeekRow>,
+    pub monthly: Vec<MonthRow>,
+    pub answers: Vec<AnswerRow>,
+    pub promos: Vec<PromoRow>,
+    /// Upper edges of the order-value quartiles in use (one fewer than bands).
+    pub band_edges: Vec<f64>,
+    /// Survey rows dropped because the answer came before the order, with examples.
+    pub answered_before_order: (u64, Vec<String>),
+    pub files: Files,
+}
+
+/// Input paths, for messages.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Files {
+    pub orders: String,
+    pub survey: String,
+    pub spend: String,
+}
+
+fn strings(frame: &DataFrame, column: &str) -> Result<Vec<Option<String>>, SurveyError> {
+    let column = frame.column(column).map_err(SurveyError::polars("read column"))?;
+    let column = column.str().map_err(SurveyError::polars("read text column"))?;
+    Ok(column.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+fn numbers(frame: &DataFrame, column: &str) -> Result<Vec<f64>, SurveyError> {
+    let column = frame.column(column).and_then(|c| c.cast(&DataType::Float64)).map_err(SurveyError::polars("read numbers"))?;
+    Ok(column.f64().map_err(SurveyError::polars("read numbers"))?.iter().map(|v| v.unwrap_or(0.0)).collect())
+}
+
+fn collect(frame: LazyFrame, context: &'static str) -> Result<DataFrame, SurveyError> {
+    frame.collect().map_err(SurveyError::polars(context))
+}
+
+/// Survey state codes in the cell group-by.
+const NOT_SURVEYED: i32 = 0;
+const NO_RESPONSE: i32 = 1;
+const UNMAPPED: i32 = 2;
+const MAPPED: i32 = 3;
+
+pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, SurveyError> {
+    let table = |kind: TableKind| data.get(kind).ok_or(SurveyError::MissingTable(kind.name()));
+    let (orders, survey, spend) = (table(TableKind::Orders)?, table(TableKind::Survey)?, table(TableKind::Spend)?);
+    let files =
+        Files { orders: orders.report.path.clone(), survey: survey.report.path.clone(), spend: spend.report.path.clone() };
+    let mut exclusions = Exclusions::new();
+
+    // New customers: first paid order per customer.
+    let customers = new_customers(&orders.frame).map_err(SurveyError::polars("find new customers"))?;
+    if customers.height() == 0 {
+        return Err(SurveyError::Input {
+            file: files.orders.clone(),
+            column: "revenue".into(),
+            message: "no order has positive revenue, so there are no new customers to attribute".into(),
+        });
+    }
+    let repeat = (orders.frame.height() - customers.height()) as u64;
+    if repeat > 0 {
+        exclusions.insert((TableKind::Orders, "repeat_or_refund".into()), repeat);
+    }
+
+    // The survey of each first order; answers given before the order are export errors.
+    let mut join = JoinArgs::new(JoinType::Left);
+    join.maintain_order = MaintainOrderJoin::Left;
+    let joined = customers
+        .lazy()
+        .select([col("order_id"), col("paid_at"), col("revenue"), col("promo_code"), channel_or_organic().alias("click")])
+        .join(
+            survey.frame.clone().lazy().select([
+                col("order_id"),
+                col("sent_at"),
+                col("answered_at"),
+                col("answer"),
+                lit(true).alias("__surveyed"),
+            ]),
+            [col("order_id")],
+            [col("order_id")],
+            join,
+        )
+        .with_columns([
+            col("__surveyed").fill_null(lit(false)).alias("__surveyed"),
+            col("answered_at").lt(col("paid_at")).fill_null(lit(false)).alias("__early"),
+        ]);
+    let joined = collect(joined, "join the survey to first orders")?;
+    let counts = collect(
+        joined.clone().lazy().select([
+            col("__surveyed").cast(DataType::UInt64).sum().alias("surveyed"),
+            col("__early").cast(DataType::UInt64).sum().alias("early"),
+        ]),
+        "count survey rows",
+    )?;
+    let surveyed_rows = numbers(&counts, "surveyed")?.first().copied().unwrap_or(0.0) as u64;
+    let early = numbers(&counts, "early")?.first().copied().unwrap_or(0.0) as u64;
+    let of_repeat_orders = (survey.frame.height() as u64).saturating_sub(surveyed_rows);
+    if of_repeat_orders > 0 {
+        exclusions.insert((TableKind::Survey, "not_a_first_order".into()), of_repeat_orders);
+    }
+    let mut early_examples = Vec::new();
+    if early > 0 {
+        exclusions.insert((TableKind::Survey, "answered_before_order".into()), early);
+        let examples =
+            collect(joined.clone().lazy().filter(col("__early")).select([col("order_id")]).limit(3), "list early answers")?;
+        early_examples = strings(&examples, "order_id")?.into_iter().flatten().collect();
+    }
+
+    // Distinct answers -> channel, once each.
+    let answer_counts = collect(
+        joined
+            .clone()
+            .lazy()
+            .filter(col("__surveyed").and(col("__early").not()).and(col("answer").is_not_null()))
+            .group_by([col("answer")])
+            .agg([len().cast(DataType::Float64).alias("n")])
+            .sort(["answer"], SortMultipleOptions::default()),
+        "count answers",
+    )?;
+    let answer_text = strings(&answer_counts, "answer")?;
+    let answer_n = numbers(&answer_counts, "n")?;
+    let mut answers = Vec::new();
+    let (mut map_answer, mut map_channel, mut map_state, mut map_other) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (text, n) in answer_text.into_iter().zip(answer_n) {
+        let Some(text) = text else { continue };
+        let blank = text.trim().is_empty();
+        let rule = params.answer_map.rule_for(&text);
+        let channel = rule.map(|r| r.channel().to_string());
+        map_state.push(if blank {
+            NO_RESPONSE
+        } else if channel.is_some() {
+            MAPPED
+        } else {
+            UNMAPPED
+        });
+        map_other.push(!blank && is_other(&text));
+        map_channel.push(channel.clone());
+        map_answer.push(text.clone());
+        if !blank {
+            answers.push(AnswerRow { answer: text, count: n, channel, rule: rule.map(|r| r.describe()) });
+        }
+    }
+    answers.sort_by(|a, b| b.count.total_cmp(&a.count).then_with(|| a.answer.cmp(&b.answer)));
+    let answer_table = DataFrame::new_infer_height(vec![
+        Column::new("answer".into(), map_answer),
+        Column::new("answer_channel".into(), map_channel),
+        Column::new("__state".into(), map_state),
+        Column::new("__other".into(), map_other),
+    ])
+    .map_err(SurveyError::polars("build the answer map"))?;
+
+    // Distinct promo codes -> channel, once each.
+    let promo_counts = collect(
+        joined
+            .clone()
+            .lazy()
+            .filter(col("promo_code").is_not_null())
+            .group_by([col("promo_code").str().to_lowercase().alias("promo_key")])
+            .agg([len().cast(DataType::Float64).alias("n")])
+            .sort(["promo_key"], SortMultipleOptions::default()),
+        "count promo codes",
+    )?;
+    let mut promos = Vec::new();
+    let (mut promo_key, mut promo_channel) = (Vec::new(), Vec::new());
+    for (code, n) in strings(&promo_counts, "promo_key")?.into_iter().zip(numbers(&promo_counts, "n")?) {
+        let Some(code) = code else { continue };
+        let channel = params.promo_codes.channel_for(&code).map(str::to_string);
+        promo_key.push(code.clone());
+        promo_channel.push(channel.clone());
+        promos.push(PromoRow { code, count: n, channel });
+    }
+    promos.sort_by(|a, b| b.count.total_cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+    let promo_table = DataFrame::new_infer_height(vec![
+        Column::new("promo_key".into(), promo_key),
+        Column::new("promo_channel".into(), promo_channel),
+    ])
+    .map_err(SurveyError::polars("build the promo map"))?;
+
+    // Order-value quartiles of first orders; equal edges (one price) merge bands.
+    let quartiles = collect(
+        joined.clone().lazy().select([
+            col("revenue").quantile(lit(0.25), QuantileMethod::Linear).alias("q1"),
+            col("revenue").quantile(lit(0.5), QuantileMethod::Linear).alias("q2"),
+            col("revenue").quantile(lit(0.75), QuantileMethod::Linear).alias("q3"),
+            col("paid_at").min().cast(DataType::Date).cast(DataType::String).alias("first"),
+            col("paid_at").max().cast(DataType::Date).cast(DataType::String).alias("last"),
+            col("paid_at").min().cast(DataType::Date).cast(DataType::Int32).alias("first_day"),
+            col("paid_at").max().cast(DataType::Date).cast(DataType::Int32).alias("last_day"),
+        ]),
+        "find order-value quartiles",
+    )?;
+    let mut band_edges: Vec<f64> = Vec::new();
+    for q in ["q1", "q2", "q3"] {
+        let edge = numbers(&quartiles, q)?.first().copied().unwrap_or(0.0);
+        if band_edges.last().is_none_or(|last| edge > *last) {
+            band_edges.push(edge);
+        }
+    }
+    let first_text =
+        |c: &str| -> Result<String, SurveyError> { Ok(strings(&quartiles, c)?.into_iter().next().flatten().unwrap_or_default()) };
+    let period = (first_text("first")?, first_text("last")?);
+    let first_day = numbers(&quartiles, "first_day")?.first().copied().unwrap_or(0.0) as i32;
+    let last_day = numbers(&quartiles, "last_day")?.first().copied().unwrap_or(0.0) as i32;
+    let band = band_edges
+        .iter()
+        .map(|edge| col("revenue").gt(lit(*edge)).cast(DataType::Int32))
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| lit(0i32));
+
+    let with_state = joined
+        .lazy()
+        .with_column(when(col("__early")).then(lit(NULL).cast(DataType::String)).otherwise(col("answer")).alias("answer"))
+        .join(answer_table.lazy(), [col("answer")], [col("answer")], JoinArgs::new(JoinType::Left))
+        .join(promo_table.lazy(), [col("promo_code").str().to_lowercase()], [col("promo_key")], JoinArgs::new(JoinType::Left))
+        .with_columns([
+            when(col("__surveyed").not().or(col("__early")))
+                .then(lit(NOT_SURVEYED))
+                .otherwise(col("__state").fill_null(lit(NO_RESPONSE)))
+                .alias("state"),
+            band.alias("band"),
+            col("paid_at").cast(DataType::Date).dt().truncate(lit("1w")).cast(DataType::String).alias("week"),
+            col("paid_at").cast(DataType::Date).dt().truncate(lit("1mo")).cast(DataType::String).alias("month"),
+            col("__other").fill_null(lit(false)).alias("__other"),
+        ]);
+    let with_state = collect(with_state, "map answers and promo codes")?.lazy();
+
+    let cells = collect(
+        with_state
+            .clone()
+            .group_by([col("click"), col("promo_channel"), col("state"), col("answer_channel"), col("band")])
+            .agg([
+                len().cast(DataType::Float64).alias("customers"),
+                exact_money_sum("revenue"),
+                // Squares rounded to whole units and summed as integers: exact, so the
+                // bootstrap's spread (and result.json) does not depend on thread order.
+                (col("revenue") * col("revenue"))
+                    .round(0, RoundMode::HalfToEven)
+                    .cast(DataType::Int64)
+                    .sum()
+                    .cast(DataType::Float64)
+                    .alias("revenue_sq"),
+            ])
+            .sort(["click", "promo_channel", "state", "answer_channel", "band"], SortMultipleOptions::default()),
+        "group customers into cells",
+    )?;
+    let weekly = collect(
+        with_state
+            .clone()
+            .group_by([col("week")])
+            .agg([
+                len().cast(DataType::Float64).alias("customers"),
+                col("state").gt(lit(NOT_SURVEYED)).cast(DataType::Float64).sum().alias("surveyed"),
+                col("state").gt(lit(NO_RESPONSE)).cast(DataType::Float64).sum().alias("responded"),
+            ])
+            .sort(["week"], SortMultipleOptions::default()),
+        "count surveys by week",
+    )?;
+    let monthly = collect(
+        with_state
+            .group_by([col("month")])
+            .agg([
+                col("state").gt(lit(NO_RESPONSE)).cast(DataType::Float64).sum().alias("responded"),
+                col("state").eq(lit(UNMAPPED)).cast(DataType::Float64).sum().alias("unmapped"),
+                col("__other").cast(DataType::Float64).sum().alias("other"),
+            ])
+            .sort(["month"], SortMultipleOptions::default()),
+        "count answers by month",
+    )?;
+
+    // Spend in the period of first orders.
+    let spend_by_channel = collect(
+        spend
+            .frame
+            .clone()
+            .lazy()
+            .with_column(col("date").cast(DataType::Int32).alias("__day"))
+            .filter(col("__day").gt_eq(lit(first_day)).and(col("__day").lt_eq(lit(last_day))))
+            .group_by([col("channel")])
+            .agg([exact_money_sum("cost"), len().cast(DataType::Float64).alias("rows")])
+            .sort(["channel"], SortMultipleOptions::default()),
+        "sum spend by channel",
+    )?;
+    let spend_channels: Vec<String> = strings(&spend_by_channel, "channel")?.into_iter().flatten().collect();
+    let spend_cost = numbers(&spend_by_channel, "cost")?;
+    let spend_in_period: f64 = numbers(&spend_by_channel, "rows")?.iter().sum();
+    let outside = (spend.frame.height() as u64).saturating_sub(spend_in_period as u64);
+    if outside > 0 {
+        exclusions.insert((TableKind::Spend, "outside_orders_period".into()), outside);
+    }
+
+    // Channels: every click, promo, answer and spend channel; organic last.
+    let c_click = strings(&cells, "click")?;
+    let c_promo = strings(&cells, "promo_channel")?;
+    let c_answer = strings(&cells, "answer_channel")?;
+    let c_state = numbers(&cells, "state")?;
+    let c_band = numbers(&cells, "band")?;
+    let c_customers = numbers(&cells, "customers")?;
+    let c_revenue = numbers(&cells, "revenue")?;
+    let c_revenue_sq = numbers(&cells, "revenue_sq")?;
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    names.extend(c_click.iter().flatten().cloned());
+    names.extend(c_promo.iter().flatten().cloned());
+    names.extend(c_answer.iter().flatten().cloned());
+    names.extend(spend_channels.iter().cloned());
+    let mut channels: Vec<String> = names.into_iter().filter(|c| c != ORGANIC).collect();
+    channels.push(ORGANIC.to_string());
+    let index: BTreeMap<&str, usize> = channels.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let of = |name: &Option<String>| name.as_deref().and_then(|n| index.get(n).copied());
+    let mut population_cells = Vec::with_capacity(cells.height());
+    for i in 0..cells.height() {
+        let answer = match c_state[i] as i32 {
+            NOT_SURVEYED => Answer::NotSurveyed,
+            NO_RESPONSE => Answer::NoResponse,
+            UNMAPPED => Answer::Unmapped,
+            _ => of(&c_answer[i]).map_or(Answer::Unmapped, Answer::Channel),
+        };
+        population_cells.push(Cell {
+            click: of(&c_click[i]).unwrap_or(channels.len() - 1),
+            promo: of(&c_promo[i]),
+            answer,
+            band: c_band[i] as usize,
+            customers: c_customers[i],
+            revenue: c_revenue[i],
+            revenue_sq: c_revenue_sq[i],
+        });
+    }
+    let mut spend_vec = vec![0.0; channels.len()];
+    for (channel, cost) in spend_channels.iter().zip(&spend_cost) {
+        if let Some(i) = index.get(channel.as_str()) {
+            spend_vec[*i] += cost;
+        }
+    }
+    let population = Population { channels, bands: band_edges.len() + 1, cells: population_cells };
+    let responded = population.sum(|c| c.answer.responded());
+    if responded == 0.0 {
+        return Err(SurveyError::Input {
+            file: files.survey.clone(),
+            column: "answer".into(),
+            message: format!(
+                "none of the {} new customers' first orders has a survey answer ({} survey rows matched a first order); nothing to attribute",
+                population.total(),
+                surveyed_rows.saturating_sub(early)
+            ),
+        });
+    }
+
+    let weekly = {
+        let weeks = strings(&weekly, "week")?;
+        let (n, s, r) = (numbers(&weekly, "customers")?, numbers(&weekly, "surveyed")?, numbers(&weekly, "responded")?);
+        weeks
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| WeekRow { week: w.unwrap_or_default(), customers: n[i], surveyed: s[i], responded: r[i] })
+            .collect()
+    };
+    let monthly = {
+        let months = strings(&monthly, "month")?;
+        let (r, u, o) = (numbers(&monthly, "responded")?, numbers(&monthly, "unmapped")?, numbers(&monthly, "other")?);
+        months
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| MonthRow { month: m.unwrap_or_default(), responded: r[i], unmapped: u[i], other: o[i] })
+            .collect()
+    };
+    Ok(Prepared {
+        population,
+        exclusions,
+        spend: spend_vec,
+        period,
+        weekly,
+        monthly,
+        answers,
+        promos,
+        band_edges,
+        answered_before_order: (early, early_examples),
+        files,
+    })
+}
