@@ -573,7 +573,13 @@ fn survey_attribution_on_the_sample_blends_reconciles_and_repeats_byte_for_byte(
                 assert_eq!(m["level"].as_f64(), Some(0.95));
             }
         }
+        let click = metric(&result, "click_customers", channel).expect("click")["estimate"].as_f64().expect("n");
+        let multiplier = metric(&result, "multiplier", channel).expect("multiplier")["estimate"].as_f64().expect("x");
+        assert!((multiplier - blended["estimate"].as_f64().expect("n") / click).abs() < 1e-9, "multiplier = blended / click");
         if channel != "organic" {
+            let spend = metric(&result, "spend", channel).expect("spend")["estimate"].as_f64().expect("spend");
+            let cac = metric(&result, "blended_cac", channel).expect("cac")["estimate"].as_f64().expect("cac");
+            assert!((cac - spend / blended["estimate"].as_f64().expect("n")).abs() < 1e-9, "blended CAC = spend / blended");
             for name in ["blended_cac", "click_cac"] {
                 assert!(metric(&result, name, channel).is_some_and(|m| m["estimate"].is_f64()), "{name} {channel}");
             }

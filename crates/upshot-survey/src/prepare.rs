@@ -27,6 +27,7 @@ pub(crate) struct WeekRow {
 /// One month of answers: how many could not be mapped, how many said "Other".
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct MonthRow {
+    /// `YYYY-MM`.
     pub month: String,
     pub responded: f64,
     pub unmapped: f64,
@@ -91,6 +92,11 @@ fn numbers(frame: &DataFrame, column: &str) -> Result<Vec<f64>, SurveyError> {
 
 fn collect(frame: LazyFrame, context: &'static str) -> Result<DataFrame, SurveyError> {
     frame.collect().map_err(SurveyError::polars(context))
+}
+
+/// The Monday on or before a day, both as days since 1970-01-01 (a Thursday).
+fn week_monday(day: Expr) -> Expr {
+    day.clone() - (((day + lit(3)) % lit(7)) + lit(7)) % lit(7)
 }
 
 /// Survey state codes in the cell group-by.
@@ -276,8 +282,10 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
                 .otherwise(col("__state").fill_null(lit(NO_RESPONSE)))
                 .alias("state"),
             band.alias("band"),
-            col("paid_at").cast(DataType::Date).dt().truncate(lit("1w")).cast(DataType::String).alias("week"),
-            col("paid_at").cast(DataType::Date).dt().truncate(lit("1mo")).cast(DataType::String).alias("month"),
+            // Integer keys per row (Monday of the ISO week as days since 1970, and year x 100 + month);
+            // labels are written once per group, not once per customer.
+            week_monday(col("paid_at").cast(DataType::Date).cast(DataType::Int32)).alias("week"),
+            (col("paid_at").dt().year() * lit(100) + col("paid_at").dt().month().cast(DataType::Int32)).alias("month"),
             col("__other").fill_null(lit(false)).alias("__other"),
         ]);
     let with_state = collect(with_state, "map answers and promo codes")?.lazy();
@@ -310,7 +318,8 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
                 col("state").gt(lit(NOT_SURVEYED)).cast(DataType::Float64).sum().alias("surveyed"),
                 col("state").gt(lit(NO_RESPONSE)).cast(DataType::Float64).sum().alias("responded"),
             ])
-            .sort(["week"], SortMultipleOptions::default()),
+            .sort(["week"], SortMultipleOptions::default())
+            .with_column(col("week").cast(DataType::Date).cast(DataType::String)),
         "count surveys by week",
     )?;
     let monthly = collect(
@@ -412,12 +421,15 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
             .collect()
     };
     let monthly = {
-        let months = strings(&monthly, "month")?;
+        let months = numbers(&monthly, "month")?;
         let (r, u, o) = (numbers(&monthly, "responded")?, numbers(&monthly, "unmapped")?, numbers(&monthly, "other")?);
         months
             .into_iter()
             .enumerate()
-            .map(|(i, m)| MonthRow { month: m.unwrap_or_default(), responded: r[i], unmapped: u[i], other: o[i] })
+            .map(|(i, m)| {
+                let key = m as i64;
+                MonthRow { month: format!("{}-{:02}", key / 100, key % 100), responded: r[i], unmapped: u[i], other: o[i] }
+            })
             .collect()
     };
     Ok(Prepared {
