@@ -1,6 +1,7 @@
 //! Statistical building blocks shared by upshot's analyses: seeded random
-//! streams, re-randomization inference with test-inversion intervals, and
-//! fixed-effects least squares with cluster-robust standard errors.
+//! streams, re-randomization inference with test-inversion intervals,
+//! fixed-effects least squares with cluster-robust standard errors, Wilson
+//! intervals for shares and percentile intervals for bootstrap draws.
 //!
 //! ```
 //! use upshot_stats::randomization::RandomizationDist;
