@@ -658,6 +658,12 @@ fn survey_bad_inputs_are_counted_or_named() {
         edit("survey", dir, |df| set_where(df, lit(true), "answer", lit(NULL).cast(DataType::String)))
     });
     assert_analysis_rejects(&silent, &["survey.parquet", "`answer`", "none of the"]);
+
+    // The answer column under another name: the contract allows it to be absent, the analysis names the rename.
+    let renamed = survey_case(SURVEY_PARAMS, |dir| {
+        edit("survey", dir, |df| df.lazy().rename(["answer"], ["response"], true).collect().expect("rename"))
+    });
+    assert_analysis_rejects(&renamed, &["survey.parquet", "`answer`", "is missing", "answer = \"response\""]);
 }
 
 #[test]

@@ -110,6 +110,22 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     let (orders, survey, spend) = (table(TableKind::Orders)?, table(TableKind::Survey)?, table(TableKind::Spend)?);
     let files =
         Files { orders: orders.report.path.clone(), survey: survey.report.path.clone(), spend: spend.report.path.clone() };
+    if survey.report.absent_columns.iter().any(|c| c == "answer") {
+        let hint = match survey.report.ignored_columns.first() {
+            Some(other) => format!(
+                "; columns outside the contract: {}; if your export calls it `{other}`, add to the config:\n        [columns.survey]\n        answer = \"{other}\"",
+                survey.report.ignored_columns.join(", ")
+            ),
+            None => String::new(),
+        };
+        return Err(SurveyError::Input {
+            file: files.survey.clone(),
+            column: "answer".into(),
+            message: format!(
+                "is missing: the contract lets it be left out, but the survey analysis reads the answers from it{hint}"
+            ),
+        });
+    }
     let mut exclusions = Exclusions::new();
 
     // New customers: first paid order per customer.
