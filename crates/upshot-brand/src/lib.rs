@@ -24,46 +24,8 @@ use serde::Deserialize;
 use upshot_data::{Dataset, TableKind};
 use upshot_result::Analysis;
 
-/// Errors of the brand test.
-#[derive(Debug, thiserror::Error)]
-pub enum BrandError {
-    /// The inputs cannot support the test.
-    #[error("{file}: column `{column}`: {message}")]
-    Input {
-        /// The file.
-        file: String,
-        /// The column.
-        column: String,
-        /// What is wrong, with examples.
-        message: String,
-    },
-    /// A table the test needs is missing from `[inputs]`.
-    #[error("kind `brand-test` needs the `{0}` input; add it under [inputs]")]
-    MissingTable(&'static str),
-    /// `[params]` is wrong.
-    #[error("[params]: {0}")]
-    Params(String),
-    /// A polars computation failed.
-    #[error("cannot {context}: {source}")]
-    Polars {
-        /// What was being done.
-        context: &'static str,
-        /// The polars error.
-        #[source]
-        source: polars::error::PolarsError,
-    },
-}
-
-impl BrandError {
-    fn polars(context: &'static str) -> impl Fn(polars::error::PolarsError) -> BrandError {
-        move |source| BrandError::Polars { context, source }
-    }
-
-    /// Whether the error is the config's (exit 2) rather than the inputs' (exit 1).
-    pub fn is_config(&self) -> bool {
-        matches!(self, BrandError::Params(_) | BrandError::MissingTable(_))
-    }
-}
+/// Errors of the brand-test analysis: the analysis error every analysis crate shares.
+pub type BrandError = upshot_data::AnalysisError;
 
 /// The tables the analysis reads.
 pub const INPUTS: [TableKind; 3] = [TableKind::Orders, TableKind::Spend, TableKind::Schedule];

@@ -134,7 +134,7 @@ impl BrandMatcher {
 
 /// Builds the test from the orders, spend and schedule tables.
 pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandError> {
-    let table = |kind: TableKind| data.get(kind).ok_or(BrandError::MissingTable(kind.name()));
+    let table = |kind: TableKind| data.get(kind).ok_or(BrandError::MissingTable { kind: "brand-test", table: kind.name() });
     let schedule = table(TableKind::Schedule)?;
     let orders = table(TableKind::Orders)?;
     let spend = table(TableKind::Spend)?;

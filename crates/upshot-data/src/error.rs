@@ -132,3 +132,52 @@ impl DataError {
         }
     }
 }
+
+/// What can go wrong inside an analysis once its inputs are validated. Every
+/// analysis crate uses this one type (under its own alias, e.g. `BrandError`),
+/// so the CLI maps all of them to exit codes in one place.
+#[derive(Debug, Error)]
+pub enum AnalysisError {
+    /// The inputs pass the contract but cannot support the analysis.
+    #[error("{file}: column `{column}`: {message}")]
+    Input {
+        /// The file.
+        file: String,
+        /// The column.
+        column: String,
+        /// What is wrong, with examples.
+        message: String,
+    },
+    /// A table the analysis needs is missing from `[inputs]`.
+    #[error("kind `{kind}` needs the `{table}` input; add it under [inputs]")]
+    MissingTable {
+        /// The analysis kind.
+        kind: &'static str,
+        /// The contract table.
+        table: &'static str,
+    },
+    /// `[params]` is wrong.
+    #[error("[params]: {0}")]
+    Params(String),
+    /// A polars computation failed.
+    #[error("cannot {context}: {source}")]
+    Polars {
+        /// What was being done.
+        context: &'static str,
+        /// The polars error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+}
+
+impl AnalysisError {
+    /// Wraps a polars error with what was being done, for `map_err`.
+    pub fn polars(context: &'static str) -> impl Fn(polars::error::PolarsError) -> AnalysisError {
+        move |source| AnalysisError::Polars { context, source }
+    }
+
+    /// Whether the error is the config's (exit 2) rather than the inputs' (exit 1).
+    pub fn is_config(&self) -> bool {
+        matches!(self, AnalysisError::Params(_) | AnalysisError::MissingTable { .. })
+    }
+}

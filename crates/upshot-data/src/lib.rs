@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::{ExperimentConfig, InputSpec, Kind, Window};
 pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
-pub use error::{DataError, ErrorClass};
+pub use error::{AnalysisError, DataError, ErrorClass};
 pub use validate::{
     Dataset, LoadedTable, Mode, NoProgress, Progress, Projection, TableReport, validate_config, validate_config_projected,
 };

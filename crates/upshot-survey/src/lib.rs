@@ -38,46 +38,8 @@ use upshot_result::Analysis;
 pub use estimate::{Answer, Cell, Population, Rules};
 pub use mapping::{AnswerMap, AnswerRule, PromoMap};
 
-/// Errors of the survey analysis.
-#[derive(Debug, thiserror::Error)]
-pub enum SurveyError {
-    /// The inputs cannot support the analysis.
-    #[error("{file}: column `{column}`: {message}")]
-    Input {
-        /// The file.
-        file: String,
-        /// The column.
-        column: String,
-        /// What is wrong, with examples.
-        message: String,
-    },
-    /// A table the analysis needs is missing from `[inputs]`.
-    #[error("kind `survey` needs the `{0}` input; add it under [inputs]")]
-    MissingTable(&'static str),
-    /// `[params]` is wrong.
-    #[error("[params]: {0}")]
-    Params(String),
-    /// A polars computation failed.
-    #[error("cannot {context}: {source}")]
-    Polars {
-        /// What was being done.
-        context: &'static str,
-        /// The polars error.
-        #[source]
-        source: polars::error::PolarsError,
-    },
-}
-
-impl SurveyError {
-    fn polars(context: &'static str) -> impl Fn(polars::error::PolarsError) -> SurveyError {
-        move |source| SurveyError::Polars { context, source }
-    }
-
-    /// Whether the error is the config's (exit 2) rather than the inputs' (exit 1).
-    pub fn is_config(&self) -> bool {
-        matches!(self, SurveyError::Params(_) | SurveyError::MissingTable(_))
-    }
-}
+/// Errors of the survey analysis: the analysis error every analysis crate shares.
+pub type SurveyError = upshot_data::AnalysisError;
 
 /// The tables the analysis reads.
 pub const INPUTS: [TableKind; 3] = [TableKind::Orders, TableKind::Spend, TableKind::Survey];

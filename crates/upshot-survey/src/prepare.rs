@@ -106,7 +106,7 @@ const UNMAPPED: i32 = 2;
 const MAPPED: i32 = 3;
 
 pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, SurveyError> {
-    let table = |kind: TableKind| data.get(kind).ok_or(SurveyError::MissingTable(kind.name()));
+    let table = |kind: TableKind| data.get(kind).ok_or(SurveyError::MissingTable { kind: "survey", table: kind.name() });
     let (orders, survey, spend) = (table(TableKind::Orders)?, table(TableKind::Survey)?, table(TableKind::Spend)?);
     let files =
         Files { orders: orders.report.path.clone(), survey: survey.report.path.clone(), spend: spend.report.path.clone() };

@@ -8,11 +8,10 @@ pub enum CliError {
     #[error(transparent)]
     Data(#[from] DataError),
     #[error(transparent)]
-    Analysis(#[from] upshot_inspect::InspectError),
+    Inspect(#[from] upshot_inspect::InspectError),
+    /// Any analysis crate's error (brand test, survey, ...).
     #[error(transparent)]
-    Brand(#[from] upshot_brand::BrandError),
-    #[error(transparent)]
-    Survey(#[from] upshot_survey::SurveyError),
+    Analysis(#[from] upshot_data::AnalysisError),
     #[error(transparent)]
     Report(#[from] upshot_report::ReportError),
     #[error(transparent)]
@@ -32,9 +31,8 @@ impl CliError {
                 ErrorClass::Config => 2,
                 ErrorClass::Input => 1,
             },
-            CliError::Brand(err) if err.is_config() => 2,
-            CliError::Survey(err) if err.is_config() => 2,
-            CliError::Analysis(_) | CliError::Brand(_) | CliError::Survey(_) | CliError::Report(_) | CliError::Synth(_) => 1,
+            CliError::Analysis(err) if err.is_config() => 2,
+            CliError::Inspect(_) | CliError::Analysis(_) | CliError::Report(_) | CliError::Synth(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Some { code, .. } => *code,
         }
