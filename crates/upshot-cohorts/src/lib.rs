@@ -9,4 +9,5 @@
 #![deny(missing_docs)]
 
 pub mod chainladder;
+pub mod projection;
 pub mod triangle;
