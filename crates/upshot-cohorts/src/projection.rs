@@ -24,8 +24,9 @@
 //! reported beside (see [`crate::chainladder`]).
 //!
 //! Over-dispersion `phi` is the Pearson statistic of the point fit over its
-//! degrees of freedom, never below `unit_scale` (1 for counts; for revenue
-//! the compound-Poisson scale `E[x^2] / E[x]` of one order's revenue).
+//! degrees of freedom (cells expecting at least one unit), never below
+//! `unit_scale` (1 for counts; for revenue the compound-Poisson scale
+//! `E[x^2] / E[x]` of one order's revenue).
 //!
 //! Ages past every observation (a horizon longer than the data) carry a tail:
 //! the last observed lag shares decay geometrically at the rate fitted to the
@@ -190,8 +191,8 @@ fn gamma(rng: &mut impl Rng, shape: f64, scale: f64) -> f64 {
 
 /// Flat prior shape on each cohort's total (in scaled units).
 const ROW_PRIOR_SHAPE: f64 = 0.01;
-/// Flat prior on the lag profile: this many pseudo-observations (in scaled
-/// units) spread evenly over the observed ages.
+/// Prior on the lag profile without a pooled one: this many pseudo-observations
+/// (in scaled units) spread like the chain-ladder profile.
 const FLAT_LAG_PRIOR: f64 = 1.0;
 
 /// Projects every cohort of a triangle to the horizon; deterministic given the stream.
@@ -204,7 +205,13 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
     let latest: Vec<f64> = (0..n).map(|i| value(i, latest_age[i])).collect();
     let increments: Vec<Vec<f64>> =
         (0..n).map(|i| (0..=latest_age[i]).map(|k| value(i, k) - if k == 0 { 0.0 } else { value(i, k - 1) }).collect()).collect();
-    let observed_ages = latest_age.iter().map(|a| a + 1).max().unwrap_or(0).min(ages);
+    // Ages seen only by cohorts with nothing in them (a channel's first month without customers)
+    // identify nothing: they are projected by the tail like ages no cohort has reached.
+    let with_volume: Vec<usize> = (0..n).filter(|&i| latest[i] > 0.0).collect();
+    let observed_ages =
+        if with_volume.is_empty() { latest_age.iter().max() } else { with_volume.iter().map(|&i| &latest_age[i]).max() }
+            .map_or(0, |a| a + 1)
+            .min(ages);
     let tail_ages = ages - observed_ages;
 
     // Point fit: the chain-ladder profile, and each cohort's chain-ladder total.
@@ -214,8 +221,10 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
     let (mut chi2, mut cells) = (0.0, 0usize);
     for i in 0..n {
         for (k, x) in increments[i].iter().enumerate() {
+            // Cells expecting less than one unit say nothing about dispersion, and one refund in
+            // such a cell would dominate the statistic.
             let mu = point_total[i] * point_lag[k];
-            if mu > 0.0 {
+            if mu >= setup.unit_scale {
                 chi2 += (x - mu).powi(2) / mu;
                 cells += 1;
             }
@@ -240,7 +249,7 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
     let mut col_obs = vec![0.0; observed_ages];
     for (i, row) in increments.iter().enumerate() {
         if methods[i] == Method::ChainLadder {
-            for (k, x) in row.iter().enumerate() {
+            for (k, x) in row.iter().enumerate().take(observed_ages) {
                 col_obs[k] += x / phi;
             }
         }
@@ -250,7 +259,11 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
             let mass: f64 = prior[..observed_ages].iter().sum();
             prior[..observed_ages].iter().map(|p| (weight * p / mass.max(f64::MIN_POSITIVE)).max(1e-3)).collect()
         }
-        None => vec![FLAT_LAG_PRIOR / observed_ages.max(1) as f64; observed_ages],
+        None => {
+            // Weakly informative: one pseudo-unit spread like the chain-ladder profile.
+            let mass: f64 = point_lag[..observed_ages].iter().sum();
+            point_lag[..observed_ages].iter().map(|p| (FLAT_LAG_PRIOR * p / mass.max(f64::MIN_POSITIVE)).max(1e-3)).collect()
+        }
     };
     // Tail: geometric decay fitted to the last observed shares of the point profile.
     let decay = if tail_ages > 0 {

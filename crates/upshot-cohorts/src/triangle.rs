@@ -380,7 +380,9 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         let row = (cohort - first) as usize;
         segments.entry(keys.clone()).or_insert_with(|| blank(keys)).leads[row] += n;
     }
-    let cell = |frame: &DataFrame, value: &str| -> PolarsResult<Vec<(Vec<String>, usize, usize, f64)>> {
+    // (keys, cohort row, age, value) of every cell of an aggregated frame.
+    type Cells = Vec<(Vec<String>, usize, usize, f64)>;
+    let cell = |frame: &DataFrame, value: &str| -> PolarsResult<Cells> {
         let keys = keys_of(frame, spec.by)?;
         let cohorts = integers(frame, "cohort")?;
         let age = integers(frame, "age")?;
@@ -456,8 +458,8 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
             }
             let mut total = 0.0;
             if let Some(table) = segment.map(|s| &mut tables[s]) {
-                for k in 0..ages {
-                    total += cumulative[k];
+                for (k, increment) in cumulative.iter().enumerate() {
+                    total += increment;
                     table.revenue[row][k] += total;
                     table.squares[row][k] += total * total;
                 }

@@ -325,20 +325,32 @@ where
         .draw()
         .map_err(|e| draw_err(chart, e))?;
     let base = colour(0);
+    let marked = colour(1);
+    let top = chart.series.iter().flat_map(|s| s.values.iter().flatten()).fold(0.0f64, |m, v| m.max(*v)).max(1e-12);
+    // Cell labels shrink as columns multiply so that `≈12.5%` stays inside its cell.
+    let label_size = match columns {
+        0..=8 => 26,
+        9..=12 => 22,
+        _ => 18,
+    };
     let mut cells = Vec::new();
     let mut labels = Vec::new();
     for (r, series) in chart.series.iter().enumerate() {
         let y = (rows - 1 - r) as f64;
         for (x, value) in series.values.iter().enumerate().take(columns) {
-            let share = value.unwrap_or(0.0).clamp(0.0, 1.0);
+            // Shade relative to the largest cell, so that a matrix of small shares still reads.
+            let share = (value.unwrap_or(0.0) / top).clamp(0.0, 1.0);
+            let projected = series.marked.get(x).copied().unwrap_or(false);
+            let tint = if projected { marked } else { base };
             let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * share).round() as u8;
-            let fill = RGBColor(mix(base.0), mix(base.1), mix(base.2));
+            let fill = RGBColor(mix(tint.0), mix(tint.1), mix(tint.2));
             let xf = x as f64;
             cells.push(Rectangle::new([(xf - 0.48, y - 0.46), (xf + 0.48, y + 0.46)], fill.filled()));
             if let Some(v) = value {
                 let ink = if share > 0.55 { WHITE } else { RGBColor(30, 30, 30) };
-                let style = (FAMILY, 26).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
-                labels.push(Text::new(percent(*v), (xf, y), style));
+                let style = (FAMILY, label_size).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                let text = if projected { format!("≈{}", percent(*v)) } else { percent(*v) };
+                labels.push(Text::new(text, (xf, y), style));
             }
         }
     }

@@ -264,12 +264,15 @@ pub struct Series {
     /// Upper ends of intervals, one per category; empty for none.
     #[serde(default)]
     pub high: Vec<Option<f64>>,
+    /// Values that are projections, not observations (heatmaps mark these cells); empty for none.
+    #[serde(default)]
+    pub marked: Vec<bool>,
 }
 
 impl Series {
     /// A solid series.
     pub fn new(name: &str, values: Vec<Option<f64>>) -> Self {
-        Self { name: name.to_string(), values, dashed: false, low: Vec::new(), high: Vec::new() }
+        Self { name: name.to_string(), values, dashed: false, low: Vec::new(), high: Vec::new(), marked: Vec::new() }
     }
 
     /// Adds interval ends, builder style.
@@ -294,7 +297,8 @@ pub enum ChartKind {
     /// Bars side by side per category, one per series, with whiskers where a series has intervals.
     GroupedBars,
     /// A matrix of shares: one row per series (its name labels the row), one column
-    /// per category; cells shaded by value and labelled as percentages.
+    /// per category; cells shaded by value and labelled as percentages. Cells a
+    /// series marks are projections: shaded in a second colour, labelled with `≈`.
     Heatmap,
 }
 

@@ -97,10 +97,14 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
             let params = upshot_survey::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
             Ok(upshot_survey::analyze(dataset, &params, config.seed)?)
         }
+        Kind::Cohorts => {
+            let params = upshot_cohorts::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok(upshot_cohorts::analyze(dataset, &params, config.seed)?)
+        }
         other => Err(CliError::Data(DataError::Config {
             file: config.path.display().to_string(),
             message: format!(
-                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test` and `survey` are",
+                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test`, `survey` and `cohorts` are",
                 other.name()
             ),
         })),
@@ -111,6 +115,7 @@ fn needed_tables(kind: Kind) -> &'static [TableKind] {
     match kind {
         Kind::BrandTest => &upshot_brand::INPUTS,
         Kind::Survey => &upshot_survey::INPUTS,
+        Kind::Cohorts => &upshot_cohorts::INPUTS,
         _ => &[],
     }
 }
@@ -131,6 +136,7 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
     let projection = |table: TableKind| match config.kind {
         Kind::BrandTest => upshot_brand::columns(table),
         Kind::Survey => upshot_survey::columns(table),
+        Kind::Cohorts => upshot_cohorts::columns(table),
         _ => None,
     };
     let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
