@@ -24,11 +24,14 @@ pub(crate) struct Estimate {
 }
 
 impl Estimate {
+    /// The value with the central percentile interval of its draws. When the draws are so
+    /// skewed that the value (a mean) falls outside it, as for a channel whose draws are
+    /// mostly zero purchases, the interval is widened to reach the value.
     fn from_draws(value: f64, draws: &[f64], level: f64) -> Self {
         let mut values: Vec<f64> = draws.to_vec();
         let finite = values.iter().all(|v| v.is_finite());
         let ci = if finite { percentile_interval(&mut values, level) } else { None };
-        Self { value, ci }
+        Self { value, ci: ci.map(|(low, high)| (low.min(value), high.max(value))) }
     }
 }
 
