@@ -21,7 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| {
             let rows: Vec<Vec<f64>> = s["rows"]
                 .as_array()
-                .map(|rows| rows.iter().map(|r| r.as_array().map(|r| r.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default()).collect())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| r.as_array().map(|r| r.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default())
+                        .collect()
+                })
                 .unwrap_or_default();
             Triangle::from_rows(&rows, ages)
         })

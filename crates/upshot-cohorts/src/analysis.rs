@@ -380,7 +380,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Comp
     let spec = Spec { grain: params.grain, ages, by: &params.by, stages: &stages };
     let cohorts =
         build(&leads.frame, &orders.frame, &spend.frame, &spec).map_err(CohortsError::polars("build the cohort tables"))?;
-    if cohorts.segments.is_empty() {
+    if cohorts.segments.iter().all(|s| s.leads.iter().all(|n| *n == 0.0)) {
         return Err(CohortsError::Input {
             file: leads.report.path.clone(),
             column: "created_at".into(),

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
-use upshot_data::derive::{exact_money_sum, new_customers};
+use upshot_data::derive::exact_money_sum;
 
 use crate::chainladder::Triangle;
 
@@ -267,141 +267,254 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         .unwrap_or_default();
     let last_period = grain.last_complete_period(last_day);
 
-    // Leads: cohort and keys, complete periods only.
+    // Leads: cohort and segment code, complete periods only. Segment keys become one integer
+    // code through a small key table, so nothing downstream groups or joins on strings but ids.
     let mut lead_columns = vec![col("lead_id"), grain.period_expr("created_at").alias("cohort")];
     lead_columns.extend(spec.by.iter().map(|k| key_expr(k)));
     let all_leads = leads.clone().lazy().select(lead_columns);
     exclude("leads", "created_in_incomplete_period", count(all_leads.clone().filter(col("cohort").gt(lit(last_period))))?);
-    let lead_cohorts = all_leads.filter(col("cohort").lt_eq(lit(last_period))).collect()?;
-    let mut group = by.clone();
-    group.push(col("cohort"));
-    let lead_counts = lead_cohorts.clone().lazy().group_by(group.clone()).agg([len().alias("leads")]).collect()?;
+    let complete_leads = all_leads.filter(col("cohort").lt_eq(lit(last_period)));
+    let key_table = if spec.by.is_empty() {
+        df! { "seg" => [0u32] }?
+    } else {
+        complete_leads
+            .clone()
+            .group_by(by.clone())
+            .agg([len().alias("n")])
+            .sort(spec.by.iter().map(String::as_str).collect::<Vec<_>>(), SortMultipleOptions::default())
+            .select(by.clone())
+            .with_row_index("seg", None)
+            .collect()?
+    };
+    let lead_keys: Vec<Vec<String>> = keys_of(&key_table, spec.by)?;
+    let leads_seg = if spec.by.is_empty() {
+        complete_leads.with_column(lit(0u32).alias("seg")).select([col("lead_id"), col("cohort"), col("seg")])
+    } else {
+        complete_leads.join(key_table.clone().lazy(), by.clone(), by.clone(), JoinArgs::new(JoinType::Inner)).select([
+            col("lead_id"),
+            col("cohort"),
+            col("seg"),
+        ])
+    }
+    .collect_with_engine(Engine::Streaming)?
+    .unwrap_single()
+    .lazy();
+    let lead_counts = leads_seg
+        .clone()
+        .group_by([col("seg"), col("cohort")])
+        .agg([len().alias("leads")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let count_cohorts = integers(&lead_counts, "cohort")?;
+    let first = count_cohorts.iter().copied().min().unwrap_or(last_period);
+    let periods: Vec<i32> = (first..=last_period).collect();
+    let mut segments: Vec<SegmentCohorts> = lead_keys
+        .iter()
+        .map(|keys| SegmentCohorts {
+            keys: keys.clone(),
+            leads: vec![0.0; periods.len()],
+            spend: vec![0.0; periods.len()],
+            purchases: vec![vec![0.0; ages]; periods.len()],
+            revenue: vec![vec![0.0; ages]; periods.len()],
+        })
+        .collect();
+    for ((seg, cohort), n) in integers(&lead_counts, "seg")?.into_iter().zip(count_cohorts).zip(numbers(&lead_counts, "leads")?) {
+        segments[seg as usize].leads[(cohort - first) as usize] += n;
+    }
 
-    // Buyers: customers whose first paid order links to a lead.
-    let firsts = new_customers(orders)?;
-    let mut first_columns = vec![col("customer_id"), col("lead_id"), grain.period_expr("paid_at").alias("first_period")];
-    first_columns.extend(spec.by.iter().map(|k| key_expr(k).alias(format!("order_{k}"))));
-    let firsts = firsts.lazy().select(first_columns).collect()?;
+    // Orders, each with its lead's cohort and segment, grouped by customer (one sort on the id):
+    // one pass then finds each customer's first paid order (earliest paid_at with positive
+    // revenue, ties by order_id), its purchase, its lead cohort's revenue and its LTV. Money is
+    // summed in integer millionths, so the order of rows within a customer changes nothing.
+    let mut order_columns = vec![
+        col("customer_id"),
+        col("lead_id"),
+        col("order_id"),
+        col("paid_at").cast(DataType::Int64).alias("paid_at"),
+        grain.period_expr("paid_at").alias("period"),
+        (col("revenue") * lit(1e6)).round(0, RoundMode::HalfToEven).cast(DataType::Int64).alias("micros"),
+    ];
+    order_columns.extend(spec.by.iter().map(|k| key_expr(k).alias(format!("order_{k}"))));
+    let sorted = orders.clone().lazy().select(order_columns).sort(["customer_id"], SortMultipleOptions::default()).collect()?;
+    let customer: Vec<Option<&str>> = sorted.column("customer_id")?.str()?.iter().collect();
+    let order_id: Vec<Option<&str>> = sorted.column("order_id")?.str()?.iter().collect();
+    let paid_at: Vec<i64> = sorted.column("paid_at")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let period = integers(&sorted, "period")?;
+    let micros: Vec<i64> = sorted.column("micros")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    // Each customer's rows and first paid order (earliest paid_at with positive revenue, ties by
+    // order_id), then the lead of that order only: one join of first orders, not of every order.
+    let mut spans: Vec<(usize, usize, Option<usize>)> = Vec::new();
+    let mut r = 0;
+    while r < sorted.height() {
+        let id = customer[r];
+        let mut end = r + 1;
+        while end < sorted.height() && customer[end] == id {
+            end += 1;
+        }
+        let first_paid = (r..end)
+            .filter(|&j| micros[j] > 0)
+            .min_by(|&a, &b| paid_at[a].cmp(&paid_at[b]).then_with(|| order_id[a].cmp(&order_id[b])));
+        spans.push((r, end, first_paid));
+        r = end;
+    }
+    let lead_ids = sorted.column("lead_id")?.str()?;
+    let first_leads: StringChunked = spans.iter().map(|(_, _, f)| f.and_then(|f| lead_ids.get(f))).collect();
     let mut join = JoinArgs::new(JoinType::Left);
     join.maintain_order = MaintainOrderJoin::Left;
-    let linked = firsts
-        .clone()
+    let linked = DataFrame::new(spans.len(), vec![first_leads.with_name("lead_id".into()).into_column()])?
         .lazy()
-        .join(lead_cohorts.clone().lazy(), [col("lead_id")], [col("lead_id")], join.clone())
-        .with_column((col("first_period") - col("cohort")).alias("age"))
+        .join(leads_seg, [col("lead_id")], [col("lead_id")], join)
         .collect()?;
-    let has_lead = col("lead_id").is_not_null();
-    exclude(
-        "orders",
-        "purchase_lead_not_in_complete_periods",
-        count(linked.clone().lazy().filter(has_lead.clone().and(col("cohort").is_null())))?,
-    );
-    exclude("orders", "paid_before_lead", count(linked.clone().lazy().filter(col("age").lt(lit(0))))?);
-    let buyers = linked.clone().lazy().filter(col("age").gt_eq(lit(0)));
-    let purchases = buyers
-        .clone()
-        .filter(col("age").lt(lit(ages as i32)).and(col("first_period").lt_eq(lit(last_period))))
-        .group_by(group.iter().cloned().chain([col("age")]).collect::<Vec<_>>())
-        .agg([len().alias("purchases")])
-        .collect()?;
+    let has_lead: Vec<bool> = linked.column("lead_id")?.str()?.iter().map(|v| v.is_some()).collect();
+    let lead_cohort: Vec<Option<i32>> = linked.column("cohort")?.i32()?.iter().collect();
+    let lead_seg: Vec<Option<u32>> = linked.column("seg")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
+    let order_keys: Vec<StringChunked> = spec
+        .by
+        .iter()
+        .map(|k| sorted.column(&format!("order_{k}")).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()?;
+    let lead_index: std::collections::HashMap<&[String], usize> =
+        lead_keys.iter().enumerate().map(|(i, k)| (k.as_slice(), i)).collect();
 
-    // Every order of the buyers at the age of its payment, complete periods only.
-    let order_rows =
-        orders.clone().lazy().select([col("customer_id"), grain.period_expr("paid_at").alias("paid_period"), col("revenue")]);
-    exclude("orders", "paid_in_incomplete_period", count(order_rows.clone().filter(col("paid_period").gt(lit(last_period))))?);
-    let order_rows = order_rows.filter(col("paid_period").lt_eq(lit(last_period)));
-    let mut buyer_columns = vec![col("customer_id"), col("cohort")];
-    buyer_columns.extend(spec.by.iter().map(|k| col(k.as_str())));
-    let revenue = order_rows
-        .clone()
-        .join(buyers.select(buyer_columns), [col("customer_id")], [col("customer_id")], JoinArgs::new(JoinType::Inner))
-        .with_column((col("paid_period") - col("cohort")).alias("age"))
-        .filter(col("age").gt_eq(lit(0)).and(col("age").lt(lit(ages as i32))))
-        .group_by(group.iter().cloned().chain([col("age")]).collect::<Vec<_>>())
-        .agg([exact_money_sum("revenue")])
-        .collect()?;
+    // Customer segments: the lead segments, then keys seen only on customers without a lead.
+    let mut customer_keys: Vec<Vec<String>> = lead_keys.clone();
+    let mut extra_index: HashMap<Vec<String>, usize> = HashMap::new();
+    // (customer segment, customer period) -> customers, sums and sums of squares by age.
+    let mut acc: HashMap<(usize, i32), (f64, Vec<f64>, Vec<f64>)> = HashMap::new();
+    // Lead-cohort revenue in millionths: segment -> cohort row -> age.
+    let mut lead_micros: Vec<Vec<Vec<i64>>> = vec![vec![vec![0; ages]; periods.len()]; segments.len()];
+    let mut cumulative = vec![0i64; ages];
+    let (mut incomplete, mut lead_missing, mut before_lead, mut unpaid) = (0u64, 0u64, 0u64, 0u64);
+    for (c, &(start, end, first_paid)) in spans.iter().enumerate() {
+        let rows = start..end;
+        // A first paid order after the last complete period means none inside it: the customer
+        // is not acquired yet as far as complete periods go.
+        let Some(f) = first_paid.filter(|&f| period[f] <= last_period) else {
+            for j in rows {
+                if period[j] > last_period {
+                    incomplete += 1;
+                } else {
+                    unpaid += 1;
+                }
+            }
+            continue;
+        };
+        let customer_period = period[f];
+        // The lead, when the first paid order links to one in a complete period and came after it.
+        let mut buyer: Option<(usize, usize)> = None;
+        let segment = match (lead_seg[c], lead_cohort[c]) {
+            (Some(seg), Some(cohort)) => {
+                if customer_period >= cohort {
+                    buyer = Some((seg as usize, (cohort - first) as usize));
+                } else {
+                    before_lead += 1;
+                }
+                seg as usize
+            }
+            _ => {
+                if has_lead[c] {
+                    lead_missing += 1;
+                }
+                let keys: Vec<String> = order_keys.iter().map(|c| c.get(f).unwrap_or_default().to_string()).collect();
+                match lead_index.get(keys.as_slice()) {
+                    Some(&i) => i,
+                    None => *extra_index.entry(keys.clone()).or_insert_with(|| {
+                        customer_keys.push(keys);
+                        customer_keys.len() - 1
+                    }),
+                }
+            }
+        };
+        if let Some((seg, row)) = buyer {
+            let age = (customer_period - periods[row]) as usize;
+            if age < ages {
+                segments[seg].purchases[row][age] += 1.0;
+            }
+        }
+        cumulative.iter_mut().for_each(|c| *c = 0);
+        let key_f = (paid_at[f], order_id[f]);
+        for j in rows {
+            if period[j] > last_period {
+                incomplete += 1;
+                continue;
+            }
+            if (paid_at[j], order_id[j]) < key_f {
+                unpaid += 1;
+                continue;
+            }
+            let age = (period[j] - customer_period) as usize;
+            if age < ages {
+                cumulative[age] += micros[j];
+            }
+            if let Some((seg, row)) = buyer {
+                let lead_age = (period[j] - periods[row]) as usize;
+                if lead_age < ages {
+                    lead_micros[seg][row][lead_age] += micros[j];
+                }
+            }
+        }
+        let entry = acc.entry((segment, customer_period)).or_insert_with(|| (0.0, vec![0.0; ages], vec![0.0; ages]));
+        entry.0 += 1.0;
+        let mut total = 0i64;
+        for (k, increment) in cumulative.iter().enumerate() {
+            total += increment;
+            let money = total as f64 / 1e6;
+            entry.1[k] += money;
+            entry.2[k] += money * money;
+        }
+    }
+    for (segment, cohorts) in segments.iter_mut().zip(&lead_micros) {
+        for (row, ages) in segment.revenue.iter_mut().zip(cohorts) {
+            for (cell, m) in row.iter_mut().zip(ages) {
+                *cell = *m as f64 / 1e6;
+            }
+        }
+    }
+    exclude("orders", "paid_in_incomplete_period", incomplete);
+    exclude("orders", "purchase_lead_not_in_complete_periods", lead_missing);
+    exclude("orders", "paid_before_lead", before_lead);
+    exclude("orders", "refund_without_purchase", unpaid);
 
-    // Customer cohorts: keys from the lead when linked, else from the first order.
-    let mut customer_columns = vec![col("customer_id"), col("first_period")];
-    customer_columns.extend(
-        spec.by.iter().map(|k| {
-            when(col("cohort").is_not_null()).then(col(k.as_str())).otherwise(col(format!("order_{k}"))).alias(k.as_str())
-        }),
-    );
-    let customers = linked.lazy().select(customer_columns).filter(col("first_period").lt_eq(lit(last_period)));
-    let mut customer_group = by.clone();
-    customer_group.push(col("first_period"));
-    let customer_counts = customers.clone().group_by(customer_group.clone()).agg([len().alias("customers")]).collect()?;
-    let mut per_customer_group = vec![col("customer_id")];
-    per_customer_group.extend(customer_group.iter().cloned());
-    per_customer_group.push(col("age"));
-    let per_customer = order_rows
-        .join(customers, [col("customer_id")], [col("customer_id")], JoinArgs::new(JoinType::Inner))
-        .with_column((col("paid_period") - col("first_period")).alias("age"))
-        .filter(col("age").gt_eq(lit(0)).and(col("age").lt(lit(ages as i32))))
-        .group_by(per_customer_group)
-        .agg([exact_money_sum("revenue")])
-        .sort(["customer_id", "age"], SortMultipleOptions::default())
-        .collect()?;
+    // Customer-cohort tables in key order.
+    let first_customer = acc.keys().map(|(_, p)| *p).min().unwrap_or(last_period);
+    let customer_periods: Vec<i32> = (first_customer..=last_period).collect();
+    let mut order: Vec<usize> = (0..customer_keys.len()).collect();
+    order.sort_by(|a, b| customer_keys[*a].cmp(&customer_keys[*b]));
+    let mut position = vec![0usize; customer_keys.len()];
+    let mut tables: Vec<SegmentCustomers> = Vec::new();
+    for &i in &order {
+        let present = acc.keys().any(|(s, _)| *s == i);
+        if present {
+            position[i] = tables.len();
+            tables.push(SegmentCustomers {
+                keys: customer_keys[i].clone(),
+                customers: vec![0.0; customer_periods.len()],
+                revenue: vec![vec![0.0; ages]; customer_periods.len()],
+                squares: vec![vec![0.0; ages]; customer_periods.len()],
+            });
+        }
+    }
+    for ((segment, customer_period), (n, sums, squares)) in acc {
+        let table = &mut tables[position[segment]];
+        let row = (customer_period - first_customer) as usize;
+        table.customers[row] += n;
+        table.revenue[row] = sums;
+        table.squares[row] = squares;
+    }
 
     // Spend per keys and cohort period.
     let mut spend_columns = vec![grain.period_expr("date").alias("cohort"), col("cost")];
     spend_columns.extend(spec.by.iter().map(|k| key_expr(k)));
-    let spend_rows = spend.clone().lazy().select(spend_columns);
-    let spend_by = spend_rows.group_by(group.clone()).agg([exact_money_sum("cost"), len().alias("rows")]).collect()?;
-
-    // Revenue scale of one paid order.
-    let scale = orders
+    let mut spend_group = by.clone();
+    spend_group.push(col("cohort"));
+    let spend_by = spend
         .clone()
         .lazy()
-        .filter(col("revenue").gt(lit(0.0)))
-        .select([(col("revenue").pow(2).sum() / col("revenue").sum()).alias("scale")])
-        .collect()?;
-    let revenue_scale = scale.column("scale")?.f64()?.get(0).filter(|v| v.is_finite() && *v > 0.0).unwrap_or(1.0);
-
-    // Periods: contiguous from the first lead cohort to the last complete period.
-    let cohort_of = integers(&lead_counts, "cohort")?;
-    let first = cohort_of.iter().copied().min().unwrap_or(last_period);
-    let periods: Vec<i32> = (first..=last_period).collect();
-    let customer_period_of = integers(&customer_counts, "first_period")?;
-    let first_customer = customer_period_of.iter().copied().min().unwrap_or(last_period);
-    let customer_periods: Vec<i32> = (first_customer..=last_period).collect();
-
-    // Assemble lead-cohort segments.
-    let blank = |keys: Vec<String>| SegmentCohorts {
-        keys,
-        leads: vec![0.0; periods.len()],
-        spend: vec![0.0; periods.len()],
-        purchases: vec![vec![0.0; ages]; periods.len()],
-        revenue: vec![vec![0.0; ages]; periods.len()],
-    };
-    let mut segments: BTreeMap<Vec<String>, SegmentCohorts> = BTreeMap::new();
-    for ((keys, cohort), n) in keys_of(&lead_counts, spec.by)?.into_iter().zip(&cohort_of).zip(numbers(&lead_counts, "leads")?) {
-        let row = (cohort - first) as usize;
-        segments.entry(keys.clone()).or_insert_with(|| blank(keys)).leads[row] += n;
-    }
-    // (keys, cohort row, age, value) of every cell of an aggregated frame.
-    type Cells = Vec<(Vec<String>, usize, usize, f64)>;
-    let cell = |frame: &DataFrame, value: &str| -> PolarsResult<Cells> {
-        let keys = keys_of(frame, spec.by)?;
-        let cohorts = integers(frame, "cohort")?;
-        let age = integers(frame, "age")?;
-        let values = numbers(frame, value)?;
-        Ok((0..frame.height())
-            .filter(|&r| cohorts[r] >= first && cohorts[r] <= last_period)
-            .map(|r| (keys[r].clone(), (cohorts[r] - first) as usize, age[r] as usize, values[r]))
-            .collect())
-    };
-    for (keys, row, age, n) in cell(&purchases, "purchases")? {
-        if let Some(s) = segments.get_mut(&keys) {
-            s.purchases[row][age] += n;
-        }
-    }
-    for (keys, row, age, v) in cell(&revenue, "revenue")? {
-        if let Some(s) = segments.get_mut(&keys) {
-            s.revenue[row][age] += v;
-        }
-    }
+        .select(spend_columns)
+        .group_by(spend_group)
+        .agg([exact_money_sum("cost"), len().alias("rows")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     let mut spend_without_leads: BTreeMap<Vec<String>, (f64, u64)> = BTreeMap::new();
     let spend_cohorts = integers(&spend_by, "cohort")?;
     let spend_rows_n = numbers(&spend_by, "rows")?;
@@ -412,8 +525,8 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
             exclude("spend", "outside_cohort_periods", rows as u64);
             continue;
         }
-        match segments.get_mut(&keys) {
-            Some(s) => s.spend[(cohort - first) as usize] += cost,
+        match lead_index.get(keys.as_slice()) {
+            Some(&i) => segments[i].spend[(cohort - first) as usize] += cost,
             None => {
                 let entry = spend_without_leads.entry(keys).or_insert((0.0, 0));
                 entry.0 += cost;
@@ -423,50 +536,14 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         }
     }
 
-    // Customer cohorts: sums and sums of squares of cumulative revenue per customer.
-    let blank_customers = |keys: Vec<String>| SegmentCustomers {
-        keys,
-        customers: vec![0.0; customer_periods.len()],
-        revenue: vec![vec![0.0; ages]; customer_periods.len()],
-        squares: vec![vec![0.0; ages]; customer_periods.len()],
-    };
-    let mut customer_segments: BTreeMap<Vec<String>, SegmentCustomers> = BTreeMap::new();
-    for ((keys, cohort), n) in
-        keys_of(&customer_counts, spec.by)?.into_iter().zip(&customer_period_of).zip(numbers(&customer_counts, "customers")?)
-    {
-        let row = (cohort - first_customer) as usize;
-        customer_segments.entry(keys.clone()).or_insert_with(|| blank_customers(keys)).customers[row] += n;
-    }
-    let segment_index: HashMap<Vec<String>, usize> = customer_segments.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-    let mut tables: Vec<SegmentCustomers> = customer_segments.into_values().collect();
-    {
-        let ids = per_customer.column("customer_id")?.str()?;
-        let keys = keys_of(&per_customer, spec.by)?;
-        let cohorts = integers(&per_customer, "first_period")?;
-        let age = integers(&per_customer, "age")?;
-        let values = numbers(&per_customer, "revenue")?;
-        let mut r = 0;
-        let mut cumulative = vec![0.0; ages];
-        while r < per_customer.height() {
-            let id = ids.get(r);
-            let (segment, row) = (segment_index.get(&keys[r]).copied(), (cohorts[r] - first_customer) as usize);
-            cumulative.iter_mut().for_each(|c| *c = 0.0);
-            let mut end = r;
-            while end < per_customer.height() && ids.get(end) == id {
-                cumulative[age[end] as usize] += values[end];
-                end += 1;
-            }
-            let mut total = 0.0;
-            if let Some(table) = segment.map(|s| &mut tables[s]) {
-                for (k, increment) in cumulative.iter().enumerate() {
-                    total += increment;
-                    table.revenue[row][k] += total;
-                    table.squares[row][k] += total * total;
-                }
-            }
-            r = end;
-        }
-    }
+    // Revenue scale of one paid order.
+    let scale = orders
+        .clone()
+        .lazy()
+        .filter(col("revenue").gt(lit(0.0)))
+        .select([(col("revenue").pow(2).sum() / col("revenue").sum()).alias("scale")])
+        .collect()?;
+    let revenue_scale = scale.column("scale")?.f64()?.get(0).filter(|v| v.is_finite() && *v > 0.0).unwrap_or(1.0);
 
     // Weekly lower funnel per channel.
     let stage_columns: Vec<String> = spec
@@ -486,7 +563,8 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         .group_by([key_expr("channel"), Grain::Week.period_expr("created_at").alias("week")])
         .agg(funnel_aggs)
         .sort(["channel", "week"], SortMultipleOptions::default())
-        .collect()?;
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
     let funnel_channels = strings(&funnel_frame, "channel")?;
     let funnel_weeks = integers(&funnel_frame, "week")?;
     let funnel_leads = numbers(&funnel_frame, "leads")?;
@@ -507,7 +585,7 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         customer_periods,
         last_period,
         last_day,
-        segments: segments.into_values().collect(),
+        segments,
         customers: tables,
         stages: stage_columns,
         funnel,
