@@ -380,7 +380,8 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
     let mut customer_keys: Vec<Vec<String>> = lead_keys.clone();
     let mut extra_index: HashMap<Vec<String>, usize> = HashMap::new();
     // (customer segment, customer period) -> customers, sums and sums of squares by age.
-    let mut acc: HashMap<(usize, i32), (f64, Vec<f64>, Vec<f64>)> = HashMap::new();
+    type Sums = (f64, Vec<f64>, Vec<f64>);
+    let mut acc: HashMap<(usize, i32), Sums> = HashMap::new();
     // Lead-cohort revenue in millionths: segment -> cohort row -> age.
     let mut lead_micros: Vec<Vec<Vec<i64>>> = vec![vec![vec![0; ages]; periods.len()]; segments.len()];
     let mut cumulative = vec![0i64; ages];
