@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p upshot-cohorts --example chainladder_bench -- triangles.json`
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout)]
+
 use std::time::Instant;
 
 use upshot_cohorts::chainladder::{LastSigma, Triangle};
