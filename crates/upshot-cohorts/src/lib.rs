@@ -43,10 +43,12 @@ pub const INPUTS: [TableKind; 3] = [TableKind::Leads, TableKind::Orders, TableKi
 /// Segment keys `by` may name: the columns leads, orders and spend share.
 pub const BY_KEYS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
 
-/// The columns the analysis reads from each table (the rest are validated, not loaded).
-pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
-    match table {
-        TableKind::Leads => Some(&[
+/// The columns the analysis reads from each table (the rest are validated, not loaded), for
+/// segment keys `by`: ad groups and ads are loaded only when `by` names them.
+pub fn columns(table: TableKind, by: &[String]) -> Option<&'static [&'static str]> {
+    let fine = by.iter().any(|k| k == "ad_group" || k == "ad");
+    match (table, fine) {
+        (TableKind::Leads, true) => Some(&[
             "lead_id",
             "created_at",
             "channel",
@@ -57,10 +59,15 @@ pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
             "negotiation_at",
             "purchase_at",
         ]),
-        TableKind::Orders => {
+        (TableKind::Leads, false) => {
+            Some(&["lead_id", "created_at", "channel", "campaign", "proposal_at", "negotiation_at", "purchase_at"])
+        }
+        (TableKind::Orders, true) => {
             Some(&["order_id", "customer_id", "lead_id", "paid_at", "revenue", "channel", "campaign", "ad_group", "ad"])
         }
-        TableKind::Spend => Some(&["date", "channel", "campaign", "ad_group", "ad", "cost"]),
+        (TableKind::Orders, false) => Some(&["order_id", "customer_id", "lead_id", "paid_at", "revenue", "channel", "campaign"]),
+        (TableKind::Spend, true) => Some(&["date", "channel", "campaign", "ad_group", "ad", "cost"]),
+        (TableKind::Spend, false) => Some(&["date", "channel", "campaign", "cost"]),
         _ => None,
     }
 }

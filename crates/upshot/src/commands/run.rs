@@ -133,10 +133,15 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         }
     }
     let progress = progress_for(printer, &config);
+    // Segment keys decide which cohort columns are loaded; bad params are reported by `analyze`.
+    let cohort_by = match config.kind {
+        Kind::Cohorts => upshot_cohorts::Params::from_table(&config.params).map(|p| p.by).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let projection = |table: TableKind| match config.kind {
         Kind::BrandTest => upshot_brand::columns(table),
         Kind::Survey => upshot_survey::columns(table),
-        Kind::Cohorts => upshot_cohorts::columns(table),
+        Kind::Cohorts => upshot_cohorts::columns(table, &cohort_by),
         _ => None,
     };
     let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
