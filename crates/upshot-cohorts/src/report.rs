@@ -295,6 +295,7 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
             ("cac_max", Format::Money),
             ("ltv_to_cac", Format::Number),
             ("payback_months", Format::Number),
+            ("payback_on_projection", Format::Text),
             ("p_cac_within_max", Format::Percent),
             ("decision", Format::Text),
         ]),
@@ -320,6 +321,7 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
             s.cac_max.map(|e| e.value).into(),
             s.ltv_to_cac.map(|e| e.value).into(),
             s.payback.map(|p| p.0).into(),
+            (if s.payback.is_some() && s.payback_projected { "yes" } else { "" }).into(),
             s.p_within_max.into(),
             decision.into(),
         ]);
@@ -599,7 +601,17 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
             y_label: format!("per customer ({})", ctx.currency),
             y_format: Format::Money,
             categories: paid.iter().map(|s| label(&s.keys)).collect(),
-            series: vec![bar("CAC", &|s| s.cac), bar("maximum CAC", &|s| s.cac_max)],
+            series: vec![
+                bar("CAC", &|s| s.cac),
+                bar("maximum CAC", &|s| s.cac_max),
+                bar(&format!("LTV x margin at {} months", ctx.params.horizon_months), &|s| {
+                    (s.customers > 0.0).then(|| {
+                        let e = ctx.ltv_estimate(s, horizon);
+                        let m = ctx.params.margin;
+                        Estimate { value: e.value * m, ci: e.ci.map(|(l, h)| (l * m, h * m)) }
+                    })
+                }),
+            ],
             table: "segments".into(),
             highlight: Vec::new(),
             highlight_label: String::new(),
