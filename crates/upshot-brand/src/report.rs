@@ -185,6 +185,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         action,
         confidence: 1.0 - p_wrong,
         reason: reason.clone(),
+        stake: Some(cost_per_unit * units_per_month),
     }];
 
     // Words.

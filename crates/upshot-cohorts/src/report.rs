@@ -201,6 +201,7 @@ impl Context<'_> {
                 count(still),
                 count(s.purchases.value),
             ),
+            stake: Some(s.spend),
         })
     }
 }

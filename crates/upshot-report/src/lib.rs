@@ -19,6 +19,9 @@
 #![deny(missing_docs)]
 
 pub mod chart;
+mod executive;
+
+pub use executive::write_executive;
 mod html;
 mod markdown;
 mod tables;
@@ -51,6 +54,20 @@ pub enum ReportError {
     /// The spreadsheet could not be written.
     #[error("tables.xlsx: cannot write: {0}")]
     Workbook(String),
+    /// A result.json could not be read as one.
+    #[error("{path}: not a readable result.json: {message}")]
+    Result {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A folder holds no experiment outputs.
+    #[error("{dir}: no <experiment>/result.json in this folder; run `upshot run ... --out {dir}` first")]
+    NoResults {
+        /// The folder.
+        dir: String,
+    },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {

@@ -143,6 +143,10 @@ pub struct Decision {
     pub confidence: f64,
     /// One sentence with the numbers.
     pub reason: String,
+    /// Money at stake, in the result's currency: the spend the decision governs (the
+    /// executive summary orders decisions by it). Absent when the analysis has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake: Option<f64>,
 }
 
 /// How the values of a table column or a chart axis are written.

@@ -109,6 +109,7 @@ fn decide(row: &ChannelRow, params: &Params, currency: &str, level: f64) -> Opti
             count(row.blended),
             money(row.spend, currency)
         ),
+        stake: Some(row.spend),
     })
 }
 

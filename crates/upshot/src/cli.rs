@@ -24,9 +24,25 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run one experiment config, or every *.toml in a folder, into an output folder.
     Run(RunArgs),
+    /// Print the daily digest of a pacing config: the last day against the pace the plan needs.
+    Digest(DigestArgs),
+    /// Gather every result.json under a report folder into one executive decision summary.
+    Report(ReportArgs),
     /// Brand on/off tests: design a schedule (the analysis runs with `run`, kind = "brand-test").
     #[command(subcommand)]
     BrandTest(BrandTestCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DigestArgs {
+    /// A `kind = "pacing"` experiment config.
+    pub config: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A folder of experiment outputs (what `upshot run --out` wrote); summary.md and summary.html go into it.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,12 @@ impl Printer {
         }
     }
 
+    /// The command's product (a digest), on stdout even when quiet.
+    pub fn product(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+    }
+
     pub fn error(&self, err: &CliError) {
         let _ = writeln!(std::io::stderr().lock(), "error: {err}");
     }

@@ -1,6 +1,8 @@
 //! One file per subcommand, each `fn cmd(args, printer) -> Result<(), CliError>`.
 
 mod brand;
+mod digest;
+mod report;
 mod run;
 mod synth;
 mod validate;
@@ -14,6 +16,8 @@ pub fn run(command: Command, printer: &Printer) -> Result<(), CliError> {
         Command::Synth(args) => synth::cmd(&args, printer),
         Command::Validate(args) => validate::cmd(&args, printer),
         Command::Run(args) => run::cmd(&args, printer),
+        Command::Digest(args) => digest::cmd(&args, printer),
+        Command::Report(args) => report::cmd(&args, printer),
         Command::BrandTest(crate::cli::BrandTestCommand::Design(args)) => brand::design(&args, printer),
     }
 }

@@ -101,10 +101,14 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
             let params = upshot_cohorts::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
             Ok(upshot_cohorts::analyze(dataset, &params, config.seed)?)
         }
+        Kind::Pacing => {
+            let params = upshot_pacing::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok(upshot_pacing::analyze(dataset, &params)?)
+        }
         other => Err(CliError::Data(DataError::Config {
             file: config.path.display().to_string(),
             message: format!(
-                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test`, `survey` and `cohorts` are",
+                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test`, `survey`, `cohorts` and `pacing` are",
                 other.name()
             ),
         })),
@@ -116,11 +120,13 @@ fn needed_tables(kind: Kind) -> &'static [TableKind] {
         Kind::BrandTest => &upshot_brand::INPUTS,
         Kind::Survey => &upshot_survey::INPUTS,
         Kind::Cohorts => &upshot_cohorts::INPUTS,
+        Kind::Pacing => &upshot_pacing::INPUTS,
         _ => &[],
     }
 }
 
-fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
+/// Reads a config and loads its validated tables (only the columns its analysis reads).
+pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, upshot_data::Dataset), CliError> {
     let config = ExperimentConfig::from_file(path)?;
     for table in needed_tables(config.kind) {
         if config.input(*table).is_none() {
@@ -142,10 +148,16 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         Kind::BrandTest => upshot_brand::columns(table),
         Kind::Survey => upshot_survey::columns(table),
         Kind::Cohorts => upshot_cohorts::columns(table, &cohort_by),
+        Kind::Pacing => upshot_pacing::columns(table),
         _ => None,
     };
     let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
     progress.finish();
+    Ok((config, dataset))
+}
+
+fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
+    let (config, dataset) = load(path, printer)?;
     let (mut analysis, exclusions) = analyze(&config, &dataset)?;
     for report in dataset.reports() {
         for (reason, examples) in &report.examples {
