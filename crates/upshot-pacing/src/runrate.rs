@@ -171,6 +171,33 @@ mod tests {
         assert_eq!((r.low, r.high), (r.fact_to_date, r.fact_to_date));
     }
 
+    #[test]
+    fn first_day_of_the_month_paces_from_the_days_before_it() {
+        // 10 a day: on 1 March only that day is to date; the window (25 Feb - 1 Mar) crosses the month
+        // boundary, and 30 days remain at 10.
+        let daily: Vec<(NaiveDate, f64)> =
+            date(2026, 1, 1).iter_days().take_while(|d| *d <= date(2026, 3, 1)).map(|d| (d, 10.0)).collect();
+        let r = run_rate(&daily, date(2026, 3, 1), 5, 0.8).expect("run rate");
+        assert_eq!(r.fact_to_date, 10.0);
+        assert_eq!(r.remaining_days, 30);
+        assert!((r.month_end - 310.0).abs() < 1e-9, "{r:?}");
+    }
+
+    #[test]
+    fn as_of_after_the_month_end_paces_the_next_month() {
+        // Data to 31 March; as of 2 April the month is April: two days to date, 28 to go.
+        let daily: Vec<(NaiveDate, f64)> =
+            date(2026, 1, 1).iter_days().take_while(|d| *d <= date(2026, 4, 2)).map(|d| (d, 4.0)).collect();
+        let r = run_rate(&daily, date(2026, 4, 2), 5, 0.8).expect("run rate");
+        assert_eq!((r.fact_to_date, r.remaining_days), (8.0, 28));
+        assert!((r.month_end - 120.0).abs() < 1e-9, "{r:?}");
+        // Days after the last data day count as zero: the pace falls with them.
+        let stale: Vec<(NaiveDate, f64)> = daily.iter().copied().filter(|(d, _)| *d <= date(2026, 3, 31)).collect();
+        let r = run_rate(&stale, date(2026, 4, 2), 5, 0.8).expect("run rate");
+        assert_eq!(r.fact_to_date, 0.0);
+        assert!(r.month_end < 120.0, "{r:?}");
+    }
+
     /// Simulated months with known totals: from day 10 on, the 80% interval
     /// covers the realised month end at close to 80%. 2,000 months: binomial
     /// SE 0.9 points.
