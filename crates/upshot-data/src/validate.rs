@@ -589,7 +589,13 @@ fn validate_input(
     // Hash the file on a second thread while polars reads it.
     std::thread::scope(|scope| {
         let hasher = scope.spawn(|| crate::sha256_file(&input.path));
-        let opened = with_lookups(open(input, options)?, input.table, lookups);
+        let mut opened = with_lookups(open(input, options)?, input.table, lookups);
+        if mode == Mode::Load {
+            // Read the file once: the rules then count over the table in memory, and the
+            // analysis columns are selected from it without a second read.
+            let frame = collect_streaming(opened.frame.clone()).map_err(polars_err(&input.display_path, "cannot load"))?;
+            opened.frame = frame.lazy();
+        }
         let rules = rules(&opened, input.table, &config.currency, config.window, &config.stages, lookups);
         let sha256 = hasher
             .join()
@@ -610,7 +616,7 @@ fn validate_input(
                     .filter(|c| projection.is_none_or(|keep| keep.contains(&c.name.as_str())))
                     .map(|c| col(c.name.as_str()))
                     .collect();
-                let frame = collect_streaming(frame.select(columns)).map_err(polars_err(&input.display_path, "cannot load"))?;
+                let frame = frame.select(columns).collect().map_err(polars_err(&input.display_path, "cannot load"))?;
                 Some(frame)
             }
         };

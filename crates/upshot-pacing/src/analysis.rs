@@ -38,11 +38,12 @@ impl Pace {
         Some((self.run_rate.month_end / plan, self.run_rate.low / plan, self.run_rate.high / plan))
     }
 
-    /// What each remaining day must bring to make the plan (after the as-of day).
+    /// What each remaining day must bring to make the plan (after the as-of day); `None`
+    /// without a plan or when the month has no day left.
     pub fn needed_per_day(&self) -> Option<f64> {
         let plan = self.plan?;
-        let days = self.run_rate.remaining_days.max(1) as f64;
-        Some(((plan - self.fact_to_date) / days).max(0.0))
+        let days = self.run_rate.remaining_days;
+        (days > 0).then(|| ((plan - self.fact_to_date) / f64::from(days)).max(0.0))
     }
 }
 
@@ -213,8 +214,9 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         .lazy()
         .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
         .agg([exact_money_sum("cost").alias("value")])
-        .collect()
-        .map_err(polars("sum spend per day"))?;
+        .collect_with_engine(Engine::Streaming)
+        .map_err(polars("sum spend per day"))?
+        .unwrap_single();
     add(&mut daily, &cost, "cost").map_err(polars("read daily spend"))?;
 
     let (rows, after, before) =
@@ -225,8 +227,9 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         .lazy()
         .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
         .agg([len().alias("value")])
-        .collect()
-        .map_err(polars("count leads per day"))?;
+        .collect_with_engine(Engine::Streaming)
+        .map_err(polars("count leads per day"))?
+        .unwrap_single();
     add(&mut daily, &lead_counts, "lead").map_err(polars("read daily leads"))?;
     for stage in ["target_lead", "call", "proposal", "negotiation"] {
         let column = format!("{stage}_at");
@@ -242,8 +245,9 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
             .filter(col("day").gt_eq(lit(start)).and(col("day").lt_eq(lit(end))))
             .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
             .agg([len().alias("value")])
-            .collect()
-            .map_err(polars("count funnel stages per day"))?;
+            .collect_with_engine(Engine::Streaming)
+            .map_err(polars("count funnel stages per day"))?
+            .unwrap_single();
         add(&mut daily, &counts, stage).map_err(polars("read daily stages"))?;
     }
 
@@ -257,18 +261,24 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         .lazy()
         .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
         .agg([exact_money_sum("revenue").alias("value")])
-        .collect()
-        .map_err(polars("sum revenue per day"))?;
+        .collect_with_engine(Engine::Streaming)
+        .map_err(polars("sum revenue per day"))?
+        .unwrap_single();
     add(&mut daily, &revenue, "revenue").map_err(polars("read daily revenue"))?;
-    // A customer is new on the day of its first paid order ever, so first orders are found on
-    // every order up to the as-of date, not only those in the window.
-    let upto =
-        orders.frame.clone().lazy().filter(day_expr("paid_at").lt_eq(lit(end))).collect().map_err(polars("select orders"))?;
-    let firsts = new_customers(&upto).map_err(polars("find new customers"))?;
+    // A customer is new on the day of its first paid order ever (earliest paid_at, ties by
+    // order_id): the paid orders of the pacing window whose customer paid nothing before it,
+    // first per customer.
+    let paid = orders.frame.clone().lazy().filter(col("revenue").gt(lit(0.0))).with_column(day_expr("paid_at"));
+    let earlier = paid.clone().filter(col("day").lt(lit(start))).select([col("customer_id")]);
+    let window = paid
+        .filter(col("day").gt_eq(lit(start)).and(col("day").lt_eq(lit(end))))
+        .join(earlier, [col("customer_id")], [col("customer_id")], JoinArgs::new(JoinType::Anti))
+        .collect_with_engine(Engine::Streaming)
+        .map_err(polars("find new customers"))?
+        .unwrap_single();
+    let firsts = new_customers(&window).map_err(polars("find new customers"))?;
     let purchases = firsts
         .lazy()
-        .with_column(day_expr("paid_at"))
-        .filter(col("day").gt_eq(lit(start)))
         .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
         .agg([len().alias("value")])
         .collect()

@@ -45,6 +45,13 @@ pub fn digest(computed: &Computed, currency: &str) -> String {
     for (metric, label) in STEPS {
         let Some(p) = computed.total.pace(metric) else { continue };
         let line = match (p.plan, p.needed_per_day()) {
+            (Some(plan), None) => format!(
+                "{label}: {} on the month's last day; the month closes at {} of {} ({} of plan)",
+                count(p.last_day),
+                count(p.fact_to_date),
+                count(plan),
+                p.completion().map_or_else(String::new, |c| percent(c.0))
+            ),
             (Some(plan), Some(needed)) => format!(
                 "{label}: {} yesterday vs {} a day needed to make the plan ({} of {} so far, {} at the current pace)",
                 count(p.last_day),
