@@ -321,6 +321,7 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
     let mut decisions: Vec<(f64, Decision)> = c
         .channels
         .iter()
+        .filter(|line| line.pace("cost").is_some_and(|p| p.plan.unwrap_or(0.0) > 0.0 || p.fact_to_date > 0.0))
         .filter_map(|line| {
             let (action, confidence, reason) = flag(line, currency, c.level)?;
             let stake =
