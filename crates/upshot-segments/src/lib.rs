@@ -11,6 +11,8 @@
 //! build on it (issue: ad-group segmentation).
 #![deny(missing_docs)]
 
+pub mod decide;
+
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::neldermead::NelderMead;
 use statrs::distribution::{Beta, ContinuousCDF};
@@ -50,6 +52,12 @@ impl Posterior {
     /// Posterior mean: the shrunk rate.
     pub fn mean(&self) -> f64 {
         self.alpha / (self.alpha + self.beta)
+    }
+
+    /// Posterior variance.
+    pub fn variance(&self) -> f64 {
+        let n = self.alpha + self.beta;
+        self.alpha * self.beta / (n * n * (n + 1.0))
     }
 
     /// Equal-tailed credible interval at `level`.

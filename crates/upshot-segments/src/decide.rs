@@ -1,0 +1,291 @@
+//! Hierarchical shrinkage of purchase rates (channel -> campaign -> ad group
+//! -> ad) and the per-ad decision with Bayesian FDR control.
+//!
+//! Each node's rate (purchases per effective click) has a Beta prior whose
+//! mean is its parent's posterior mean and whose concentration `kappa` is
+//! fitted per level by maximum likelihood on the beta-binomial marginal of all
+//! the level's nodes; channels shrink toward the pooled rate. The posterior is
+//! Beta(m kappa + x, (1 - m) kappa + n - x). Effective clicks discount recent
+//! clicks by the share of their purchases that has had time to arrive (the
+//! cohort engine's lag profile), so purchases still to come are projected, not
+//! counted as zero.
+
+use statrs::function::gamma::ln_gamma;
+
+use crate::Posterior;
+
+/// One node's data: observed purchases, effective clicks (maturity-weighted), clicks, cost.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
+    /// Purchases observed so far.
+    pub purchases: f64,
+    /// Clicks weighted by the share of their purchases already arrived.
+    pub effective_clicks: f64,
+    /// Clicks.
+    pub clicks: f64,
+    /// Cost.
+    pub cost: f64,
+}
+
+impl Counts {
+    /// Adds another node's counts (roll-ups are exact sums).
+    pub fn add(&mut self, other: &Counts) {
+        self.purchases += other.purchases;
+        self.effective_clicks += other.effective_clicks;
+        self.clicks += other.clicks;
+        self.cost += other.cost;
+    }
+}
+
+fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// Beta-binomial log marginal of `(x, n)` under Beta(m kappa, (1 - m) kappa), without the binomial coefficient.
+fn log_marginal(x: f64, n: f64, m: f64, kappa: f64) -> f64 {
+    let (a, b) = (m * kappa, (1.0 - m) * kappa);
+    ln_beta(a + x, b + (n - x).max(0.0)) - ln_beta(a, b)
+}
+
+/// Maximum-likelihood concentration for units `(x, n, prior mean)`, by golden-section search on ln kappa in
+/// [ln 0.5, ln 1e7] (the marginal likelihood is unimodal in practice; the bounds keep it finite when the
+/// units agree perfectly).
+pub fn fit_concentration(units: &[(f64, f64, f64)]) -> f64 {
+    let data: Vec<(f64, f64, f64)> = units.iter().copied().filter(|(_, n, m)| *n > 0.0 && *m > 0.0 && *m < 1.0).collect();
+    if data.len() < 2 {
+        return 1e3;
+    }
+    let f = |ln_kappa: f64| -> f64 {
+        let kappa = ln_kappa.exp();
+        -data.iter().map(|(x, n, m)| log_marginal(*x, *n, *m, kappa)).sum::<f64>()
+    };
+    let (mut lo, mut hi) = (0.5f64.ln(), 1e7f64.ln());
+    let ratio = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (hi - ratio * (hi - lo), lo + ratio * (hi - lo));
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..80 {
+        if fc < fd {
+            hi = d;
+            d = c;
+            fd = fc;
+            c = hi - ratio * (hi - lo);
+            fc = f(c);
+        } else {
+            lo = c;
+            c = d;
+            fc = fd;
+            d = lo + ratio * (hi - lo);
+            fd = f(d);
+        }
+    }
+    ((lo + hi) / 2.0).exp()
+}
+
+/// Posteriors of one level's nodes given their parents' posterior means and variances. The level's
+/// concentration is fitted on the parents' means; each node's prior then widens by its parent's own
+/// posterior variance (the parent's rate is estimated too), so a node under a thinly observed parent is
+/// not held to it as if it were known.
+pub fn shrink_level(counts: &[Counts], parents: &[(f64, f64)]) -> (f64, Vec<Posterior>) {
+    let units: Vec<(f64, f64, f64)> =
+        counts.iter().zip(parents).map(|(c, (m, _))| (c.purchases.min(c.effective_clicks), c.effective_clicks, *m)).collect();
+    let kappa = fit_concentration(&units);
+    let posteriors = counts
+        .iter()
+        .zip(parents)
+        .map(|(c, (m, parent_var))| {
+            let m = m.clamp(1e-9, 1.0 - 1e-9);
+            let variance = m * (1.0 - m) / (kappa + 1.0) + parent_var;
+            let prior_kappa = (m * (1.0 - m) / variance - 1.0).max(1e-3);
+            let x = c.purchases.min(c.effective_clicks.max(c.purchases));
+            Posterior { alpha: m * prior_kappa + x, beta: (1.0 - m) * prior_kappa + (c.effective_clicks - x).max(0.0) }
+        })
+        .collect();
+    (kappa, posteriors)
+}
+
+/// A node of the hierarchy: its parent in the level above (none for channels) and its counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node {
+    /// Index of the parent in the level above.
+    pub parent: Option<usize>,
+    /// The node's own counts (for a parent: the sum of its children's).
+    pub counts: Counts,
+}
+
+/// Shrinks every level toward the level above, top down: channels toward the pooled rate, then each
+/// level's nodes toward their parent's posterior mean. Returns each level's concentration and posteriors.
+pub fn shrink_hierarchy(levels: &[Vec<Node>]) -> Vec<(f64, Vec<Posterior>)> {
+    let mut out: Vec<(f64, Vec<Posterior>)> = Vec::with_capacity(levels.len());
+    for (l, nodes) in levels.iter().enumerate() {
+        let counts: Vec<Counts> = nodes.iter().map(|n| n.counts).collect();
+        // The prior of a node is its parent's posterior without the node's own counts (leave one out):
+        // otherwise a node's purchases would count twice, in its prior mean and in its likelihood.
+        let without = |p: &Posterior, c: &Counts| {
+            let x = c.purchases.min(c.effective_clicks.max(c.purchases));
+            let loo = Posterior { alpha: (p.alpha - x).max(1e-3), beta: (p.beta - (c.effective_clicks - x).max(0.0)).max(1e-3) };
+            (loo.mean(), loo.variance())
+        };
+        let parents: Vec<(f64, f64)> = if l == 0 {
+            let (x, n) = counts.iter().fold((0.0, 0.0), |(x, n), c| (x + c.purchases, n + c.effective_clicks));
+            let pooled = Posterior { alpha: x + 0.5, beta: (n - x).max(0.0) + 0.5 };
+            counts.iter().map(|c| without(&pooled, c)).collect()
+        } else {
+            let above = &out[l - 1].1;
+            nodes
+                .iter()
+                .zip(&counts)
+                .map(|(n, c)| n.parent.and_then(|p| above.get(p)).map_or((0.5, 0.0), |p| without(p, c)))
+                .collect()
+        };
+        out.push(shrink_level(&counts, &parents));
+    }
+    out
+}
+
+/// What to do with an ad.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// P(CAC <= target) >= the scale probability and q-value below the FDR.
+    Scale,
+    /// P(CAC > k x target) >= the scale probability.
+    Pause,
+    /// CAC most likely between target and k x target.
+    Optimize,
+    /// Undecided: the clicks still needed at the current rate.
+    NeedsData(f64),
+}
+
+/// The decision thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// Pause when CAC > this multiple of target.
+    pub pause_multiple: f64,
+    /// Probability for scale and pause.
+    pub probability: f64,
+    /// Bayesian FDR ceiling on the scale set.
+    pub fdr: f64,
+}
+
+/// An ad's probabilities under its posterior.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Odds {
+    /// P(CAC <= target).
+    pub p_within: f64,
+    /// P(CAC > k x target).
+    pub p_above: f64,
+}
+
+/// P(CAC <= target) and P(CAC > k x target), with CAC = cost / (clicks x p).
+pub fn odds(posterior: &Posterior, counts: &Counts, target: f64, rule: &Rule) -> Option<Odds> {
+    if counts.clicks <= 0.0 || counts.cost <= 0.0 {
+        return None;
+    }
+    // CAC <= T  <=>  p >= cost / (clicks T).
+    let at_target = counts.cost / (counts.clicks * target);
+    let at_pause = counts.cost / (counts.clicks * target * rule.pause_multiple);
+    let p_within = if at_target >= 1.0 { 0.0 } else { posterior.prob_at_least(at_target) };
+    let p_above = if at_pause >= 1.0 { 1.0 } else { 1.0 - posterior.prob_at_least(at_pause) };
+    Some(Odds { p_within, p_above })
+}
+
+/// Bayesian FDR q-values of "CAC <= target" claims: sorted by the probability of being wrong, the q-value
+/// of an ad is the mean probability of being wrong over it and every ad more certain than it.
+pub fn q_values(p_within: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..p_within.len()).filter(|&i| p_within[i].is_some()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (p_within[a].unwrap_or(0.0), p_within[b].unwrap_or(0.0));
+        pb.total_cmp(&pa).then(a.cmp(&b))
+    });
+    let mut q = vec![None; p_within.len()];
+    let mut wrong = 0.0;
+    for (rank, &i) in order.iter().enumerate() {
+        wrong += 1.0 - p_within[i].unwrap_or(0.0);
+        q[i] = Some(wrong / (rank + 1) as f64);
+    }
+    q
+}
+
+/// The verdict of one ad; `q` is its q-value.
+pub fn verdict(posterior: &Posterior, counts: &Counts, odds: &Odds, q: f64, target: f64, rule: &Rule) -> Verdict {
+    if odds.p_within >= rule.probability && q < rule.fdr {
+        return Verdict::Scale;
+    }
+    if odds.p_above >= rule.probability {
+        return Verdict::Pause;
+    }
+    let cpc = counts.cost / counts.clicks;
+    let (scale_rate, pause_rate) = (cpc / target, cpc / (target * rule.pause_multiple));
+    let mean = posterior.mean();
+    // Clicks (effective) at which a normal posterior around the current mean would clear the nearer
+    // boundary with the decision probability.
+    let z = upshot_stats::normal_quantile(rule.probability);
+    let needed = |boundary: f64| -> f64 {
+        let gap = (mean - boundary).abs().max(1e-12);
+        let concentration = mean * (1.0 - mean) * z * z / (gap * gap);
+        (concentration - (posterior.alpha + posterior.beta)).max(0.0)
+    };
+    if mean > scale_rate {
+        Verdict::NeedsData(needed(scale_rate).max(1.0))
+    } else if mean < pause_rate {
+        Verdict::NeedsData(needed(pause_rate).max(1.0))
+    } else {
+        Verdict::Optimize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed_two_level_shrinkage() {
+        // Parent mean 5%, concentration fixed by hand at 100: an ad with 3 purchases in 20 effective clicks
+        // has posterior Beta(5 + 3, 95 + 17) = mean 8 / 120.
+        let m = 0.05;
+        let kappa = 100.0;
+        let post = Posterior { alpha: m * kappa + 3.0, beta: (1.0 - m) * kappa + 17.0 };
+        assert!((post.mean() - 8.0 / 120.0).abs() < 1e-12);
+        // shrink_level with agreeing siblings pulls the odd one toward the parent.
+        let counts: Vec<Counts> = (0..40)
+            .map(|i| Counts { purchases: if i == 0 { 6.0 } else { 5.0 }, effective_clicks: 100.0, clicks: 100.0, cost: 100.0 })
+            .collect();
+        let (kappa, posts) = shrink_level(&counts, &vec![(0.05, 0.0); 40]);
+        assert!(kappa > 100.0, "siblings agree: strong pooling, kappa {kappa}");
+        assert!(posts[0].mean() < 0.06 && posts[0].mean() > 0.05, "{}", posts[0].mean());
+    }
+
+    #[test]
+    fn q_values_are_running_means_of_the_error_probabilities() {
+        let q = q_values(&[Some(0.99), None, Some(0.9), Some(0.5)]);
+        assert_eq!(q[1], None);
+        assert!((q[0].expect("q") - 0.01).abs() < 1e-12);
+        assert!((q[2].expect("q") - 0.055).abs() < 1e-12);
+        assert!((q[3].expect("q") - (0.01 + 0.1 + 0.5) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn odds_and_verdicts() {
+        let rule = Rule { pause_multiple: 2.0, probability: 0.9, fdr: 0.1 };
+        // 1,000 clicks at $1: CAC <= $50 needs p >= 2%. A posterior tight at 4% is a clear scale.
+        let counts = Counts { purchases: 40.0, effective_clicks: 1000.0, clicks: 1000.0, cost: 1000.0 };
+        let post = Posterior { alpha: 40.0, beta: 960.0 };
+        let o = odds(&post, &counts, 50.0, &rule).expect("odds");
+        assert!(o.p_within > 0.999 && o.p_above < 0.001);
+        assert_eq!(verdict(&post, &counts, &o, 0.0, 50.0, &rule), Verdict::Scale);
+        // At 0.5% (CAC $200 > 2 x $50) it is a pause.
+        let bad = Posterior { alpha: 5.0, beta: 995.0 };
+        let o = odds(&bad, &counts, 50.0, &rule).expect("odds");
+        assert_eq!(verdict(&bad, &counts, &o, 1.0, 50.0, &rule), Verdict::Pause);
+        // 1 purchase in 30 clicks: looks good, but needs more clicks.
+        let few = Counts { purchases: 1.0, effective_clicks: 30.0, clicks: 30.0, cost: 30.0 };
+        let post = Posterior { alpha: 1.0 + 0.03 * 20.0, beta: 29.0 + 0.97 * 20.0 };
+        let o = odds(&post, &few, 50.0, &rule).expect("odds");
+        match verdict(&post, &few, &o, 0.3, 50.0, &rule) {
+            Verdict::NeedsData(n) => assert!(n > 10.0, "{n}"),
+            other => panic!("{other:?}"),
+        }
+        // No clicks or no cost: no odds.
+        assert!(odds(&post, &Counts { clicks: 0.0, ..few }, 50.0, &rule).is_none());
+        assert!(odds(&post, &Counts { cost: 0.0, ..few }, 50.0, &rule).is_none());
+    }
+}
