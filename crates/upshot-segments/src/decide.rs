@@ -47,9 +47,9 @@ fn log_marginal(x: f64, n: f64, m: f64, kappa: f64) -> f64 {
     ln_beta(a + x, b + (n - x).max(0.0)) - ln_beta(a, b)
 }
 
-/// Maximum-likelihood concentration for units `(x, n, prior mean)`, by golden-section search on ln kappa in
-/// [ln 0.5, ln 1e7] (the marginal likelihood is unimodal in practice; the bounds keep it finite when the
-/// units agree perfectly).
+/// Concentration for units `(x, n, prior mean)`: the lower end of the 90% profile-likelihood interval
+/// around the maximum-likelihood value (golden-section search on ln kappa in [ln 0.5, ln 1e7]; the
+/// marginal likelihood is unimodal in practice, the bounds keep it finite when the units agree).
 pub fn fit_concentration(units: &[(f64, f64, f64)]) -> f64 {
     let data: Vec<(f64, f64, f64)> = units.iter().copied().filter(|(_, n, m)| *n > 0.0 && *m > 0.0 && *m < 1.0).collect();
     if data.len() < 2 {
@@ -78,7 +78,26 @@ pub fn fit_concentration(units: &[(f64, f64, f64)]) -> f64 {
             fd = f(d);
         }
     }
-    ((lo + hi) / 2.0).exp()
+    let best = (lo + hi) / 2.0;
+    // With a few purchases per unit the likelihood is flat toward large kappa (complete pooling), and the
+    // maximum often sits there. Use the lower end of the 90% profile-likelihood interval instead
+    // (log-likelihood 1.353 below the maximum, half the chi-square(1) 90% point): uncertainty about how
+    // alike the siblings are then widens the posteriors instead of narrowing them.
+    let floor = 0.5f64.ln();
+    let limit = f(best) + 1.353;
+    if f(floor) <= limit {
+        return floor.exp();
+    }
+    let (mut a, mut b) = (floor, best);
+    for _ in 0..60 {
+        let mid = (a + b) / 2.0;
+        if f(mid) > limit {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+    b.exp()
 }
 
 /// Posteriors of one level's nodes given their parents' posterior means and variances. The level's

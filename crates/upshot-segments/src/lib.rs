@@ -1,5 +1,10 @@
-//! Ad-group segmentation, so far its statistical core: empirical-Bayes
-//! beta-binomial shrinkage of conversion rates.
+//! Ad-group segmentation (`kind = "segments"`): the drill-down channel ->
+//! campaign -> ad group -> ad, empirical-Bayes shrinkage of purchase rates
+//! toward the parent level, CAC posteriors with purchases still to come
+//! projected by the cohort engine, and scale / optimize / pause / needs-data
+//! per ad with Bayesian FDR control ([`decide`], [`analyze`]).
+//!
+//! The statistical core:
 //!
 //! Each segment (an ad, say) has `trials` (clicks) and `successes`
 //! (purchases). Their rates are modelled as draws from a Beta(alpha, beta)
@@ -7,11 +12,173 @@
 //! sibling segments (the parent level: the ads of one ad group). A segment's
 //! posterior is Beta(alpha + successes, beta + trials - successes): a keyword
 //! with 2 purchases in 20 clicks no longer looks like a 10% converter when its
-//! siblings convert at 3%. The drill-down, CAC posteriors and the decisions
-//! build on it (issue: ad-group segmentation).
+//! siblings convert at 3%.
 #![deny(missing_docs)]
 
+mod analysis;
 pub mod decide;
+mod report;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use upshot_data::{Dataset, TableKind};
+use upshot_result::Analysis;
+
+pub use analysis::{Computed, LEVELS, Measures, Segment};
+
+/// Errors of the segmentation analysis: the analysis error every analysis crate shares.
+pub type SegmentsError = upshot_data::AnalysisError;
+
+/// The tables the analysis reads.
+pub const INPUTS: [TableKind; 3] = [TableKind::Spend, TableKind::Leads, TableKind::Orders];
+
+/// The columns the analysis reads from each table (the rest are validated, not loaded).
+pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
+    match table {
+        TableKind::Spend => Some(&["date", "channel", "campaign", "ad_group", "ad", "impressions", "clicks", "cost"]),
+        TableKind::Leads => Some(&[
+            "lead_id",
+            "created_at",
+            "channel",
+            "campaign",
+            "ad_group",
+            "ad",
+            "target_lead_at",
+            "call_at",
+            "proposal_at",
+            "negotiation_at",
+        ]),
+        TableKind::Orders => {
+            Some(&["order_id", "customer_id", "lead_id", "paid_at", "revenue", "channel", "campaign", "ad_group", "ad"])
+        }
+        _ => None,
+    }
+}
+
+/// Target CAC: one for every channel, or per channel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetCac {
+    /// No target: no decisions.
+    None,
+    /// The same target for every channel.
+    All(f64),
+    /// A target per channel; channels not listed get no decisions.
+    PerChannel(BTreeMap<String, f64>),
+}
+
+impl TargetCac {
+    /// The target of one channel.
+    pub fn of(&self, channel: &str) -> Option<f64> {
+        match self {
+            TargetCac::None => None,
+            TargetCac::All(target) => Some(*target),
+            TargetCac::PerChannel(targets) => targets.get(channel).copied(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParams {
+    target_cac: Option<toml::Value>,
+    pause_multiple: Option<f64>,
+    scale_probability: Option<f64>,
+    fdr: Option<f64>,
+    start: Option<toml::Value>,
+    end: Option<toml::Value>,
+    level: Option<f64>,
+}
+
+/// `[params]` of `kind = "segments"`, with documented defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Target CAC [none: no decisions].
+    pub target_cac: TargetCac,
+    /// Pause when P(CAC > k x target) >= `scale_probability` [2.0].
+    pub pause_multiple: f64,
+    /// Probability for scale and pause [0.9].
+    pub scale_probability: f64,
+    /// Bayesian FDR ceiling on the scale set [0.1].
+    pub fdr: f64,
+    /// First day [the spend's first].
+    pub start: Option<chrono::NaiveDate>,
+    /// Last day [the spend's last].
+    pub end: Option<chrono::NaiveDate>,
+    /// Credible interval level [0.9].
+    pub level: f64,
+}
+
+impl Params {
+    /// Reads `[params]`; unknown keys are errors that name the key.
+    pub fn from_table(table: &toml::Table) -> Result<Self, SegmentsError> {
+        let raw: RawParams =
+            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| SegmentsError::Params(e.to_string()))?;
+        let positive = |key: &str, value: &toml::Value| -> Result<f64, SegmentsError> {
+            let number = match value {
+                toml::Value::Float(f) => *f,
+                toml::Value::Integer(i) => *i as f64,
+                other => return Err(SegmentsError::Params(format!("`{key}` must be a number, found {other}"))),
+            };
+            if number > 0.0 && number.is_finite() {
+                Ok(number)
+            } else {
+                Err(SegmentsError::Params(format!("`{key} = {number}` must be positive")))
+            }
+        };
+        let target_cac = match raw.target_cac {
+            None => TargetCac::None,
+            Some(toml::Value::Table(t)) => {
+                let mut targets = BTreeMap::new();
+                for (channel, value) in &t {
+                    targets.insert(channel.clone(), positive(&format!("target_cac.{channel}"), value)?);
+                }
+                TargetCac::PerChannel(targets)
+            }
+            Some(value) => TargetCac::All(positive("target_cac", &value)?),
+        };
+        let date = |key: &str, v: Option<toml::Value>| {
+            v.map(|v| upshot_data::config::parse_date(key, &v)).transpose().map_err(SegmentsError::Params)
+        };
+        let params = Params {
+            target_cac,
+            pause_multiple: raw.pause_multiple.unwrap_or(2.0),
+            scale_probability: raw.scale_probability.unwrap_or(0.9),
+            fdr: raw.fdr.unwrap_or(0.1),
+            start: date("start", raw.start)?,
+            end: date("end", raw.end)?,
+            level: raw.level.unwrap_or(0.9),
+        };
+        if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
+            return Err(SegmentsError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));
+        }
+        if !(0.5..1.0).contains(&params.scale_probability) {
+            return Err(SegmentsError::Params(format!("`scale_probability = {}` must be in [0.5, 1)", params.scale_probability)));
+        }
+        if !(params.fdr > 0.0 && params.fdr < 1.0) {
+            return Err(SegmentsError::Params(format!("`fdr = {}` must be in (0, 1)", params.fdr)));
+        }
+        if !(0.5..1.0).contains(&params.level) {
+            return Err(SegmentsError::Params(format!("`level = {}` must be in [0.5, 1)", params.level)));
+        }
+        if let (Some(s), Some(e)) = (params.start, params.end)
+            && s > e
+        {
+            return Err(SegmentsError::Params(format!("`start = {s}` is after `end = {e}`")));
+        }
+        Ok(params)
+    }
+}
+
+/// Exclusions the analysis adds to the validation's row accounting.
+pub type Exclusions = BTreeMap<(TableKind, String), u64>;
+
+/// Runs the analysis: a pure function of the validated tables and the params.
+pub fn analyze(data: &Dataset, params: &Params) -> Result<(Analysis, Exclusions), SegmentsError> {
+    let computed = analysis::compute(data, params)?;
+    let exclusions = computed.exclusions.clone();
+    Ok((report::build(&computed, params, &data.currency), exclusions))
+}
 
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::neldermead::NelderMead;

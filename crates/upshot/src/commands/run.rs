@@ -105,13 +105,10 @@ fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<
             let params = upshot_pacing::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
             Ok(upshot_pacing::analyze(dataset, &params)?)
         }
-        other => Err(CliError::Data(DataError::Config {
-            file: config.path.display().to_string(),
-            message: format!(
-                "kind `{}` is not available in this version of upshot yet; `inspect`, `brand-test`, `survey`, `cohorts` and `pacing` are",
-                other.name()
-            ),
-        })),
+        Kind::Segments => {
+            let params = upshot_segments::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
+            Ok(upshot_segments::analyze(dataset, &params)?)
+        }
     }
 }
 
@@ -121,6 +118,7 @@ fn needed_tables(kind: Kind) -> &'static [TableKind] {
         Kind::Survey => &upshot_survey::INPUTS,
         Kind::Cohorts => &upshot_cohorts::INPUTS,
         Kind::Pacing => &upshot_pacing::INPUTS,
+        Kind::Segments => &upshot_segments::INPUTS,
         _ => &[],
     }
 }
@@ -149,6 +147,7 @@ pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, upshot_
         Kind::Survey => upshot_survey::columns(table),
         Kind::Cohorts => upshot_cohorts::columns(table, &cohort_by),
         Kind::Pacing => upshot_pacing::columns(table),
+        Kind::Segments => upshot_segments::columns(table),
         _ => None,
     };
     let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
