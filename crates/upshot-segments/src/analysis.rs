@@ -213,6 +213,8 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
             .group_by(week_keys)
             .agg([col("clicks").sum().cast(DataType::Float64).alias("clicks")]),
     )
+    // Sorted, so that each ad's effective clicks add up in the same order on every run.
+    .and_then(|f| f.sort(["channel", "campaign", "ad_group", "ad", "week"], SortMultipleOptions::default()))
     .map_err(err("sum clicks per ad and week"))?;
 
     // Leads per ad and stage.
@@ -383,7 +385,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
         let purchases_n: f64 = leads_without_spend.iter().map(|x| x.2).sum();
         exclusions.insert((TableKind::Leads, "no_spend_for_ad".into()), leads_n as u64);
         warnings.push(format!(
-            "{} ads (or organic/direct keys) have {} leads and {} purchases but no spend row in the window; listed in tables/unmatched.csv, not decided (example: {}).",
+            "{} key combinations (ads, or organic/direct) have {} leads and {} purchases but no spend row in the window; listed in tables/unmatched.csv, not decided (example: {}).",
             leads_without_spend.len(),
             leads_n,
             purchases_n,
