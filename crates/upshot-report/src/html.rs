@@ -9,6 +9,8 @@ use upshot_result::{Analysis, ResultJson, Table};
 use crate::{cell_text, metric_value, segment_text};
 
 const INLINE_ROWS: usize = 50;
+/// Metrics listed in the page; all are in result.json.
+const INLINE_METRICS: usize = 500;
 
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -61,7 +63,7 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
     }
     if !analysis.decisions.is_empty() {
         let _ = writeln!(out, "<h2>Decisions</h2><ul>");
-        for decision in &analysis.decisions {
+        for decision in analysis.decisions.iter().take(crate::INLINE_DECISIONS) {
             let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
@@ -73,13 +75,21 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             );
         }
         let _ = writeln!(out, "</ul>");
+        if analysis.decisions.len() > crate::INLINE_DECISIONS {
+            let _ = writeln!(
+                out,
+                "<p>The first {} of {} decisions (most money at stake first); all are in <code>result.json</code>.</p>",
+                crate::INLINE_DECISIONS,
+                analysis.decisions.len()
+            );
+        }
     }
     if !analysis.metrics.is_empty() {
         let _ = writeln!(
             out,
             "<h2>Key numbers</h2><table><thead><tr><th>metric</th><th>segment</th><th>estimate</th><th>interval</th></tr></thead><tbody>"
         );
-        for metric in &analysis.metrics {
+        for metric in analysis.metrics.iter().take(INLINE_METRICS) {
             let interval = match (metric.ci_low, metric.ci_high, metric.level) {
                 (Some(low), Some(high), Some(level)) => format!(
                     "{} to {} ({:.0}%)",
@@ -99,6 +109,9 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             );
         }
         let _ = writeln!(out, "</tbody></table>");
+        if analysis.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "<p>All {} metrics are in <code>result.json</code>.</p>", analysis.metrics.len());
+        }
     }
     if !analysis.charts.is_empty() {
         let _ = writeln!(out, "<h2>Charts</h2>");

@@ -70,6 +70,9 @@ pub enum ReportError {
     },
 }
 
+/// Decisions listed in summaries (most money at stake first); all are in result.json.
+pub(crate) const INLINE_DECISIONS: usize = 100;
+
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
     move |source| ReportError::Io { path: path.display().to_string(), source }
 }

@@ -10,7 +10,7 @@ use crate::{cell_text, metric_value, segment_text};
 /// Rows of a table shown inline; the CSV always has all of them.
 const INLINE_ROWS: usize = 25;
 /// Metrics listed in the key-numbers table.
-const INLINE_METRICS: usize = 40;
+pub(crate) const INLINE_METRICS: usize = 40;
 
 fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -42,7 +42,7 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
     let _ = writeln!(out);
     if !analysis.decisions.is_empty() {
         let _ = writeln!(out, "## Decisions\n");
-        for decision in &analysis.decisions {
+        for decision in analysis.decisions.iter().take(crate::INLINE_DECISIONS) {
             let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
@@ -51,6 +51,14 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
                 subject.join(", "),
                 decision.reason,
                 decision.confidence
+            );
+        }
+        if analysis.decisions.len() > crate::INLINE_DECISIONS {
+            let _ = writeln!(
+                out,
+                "\nThe first {} of {} decisions (most money at stake first); all are in `result.json`.",
+                crate::INLINE_DECISIONS,
+                analysis.decisions.len()
             );
         }
         let _ = writeln!(out);

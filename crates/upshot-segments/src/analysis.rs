@@ -72,9 +72,17 @@ pub struct Segment {
     pub measures: Measures,
     /// Posterior purchase rate per click.
     pub posterior: Posterior,
+    /// The posterior's equal-tailed interval at the run's level (computed once: the Beta quantile is
+    /// the costliest number of the report).
+    pub interval: (f64, f64),
 }
 
 impl Segment {
+    /// The rate's credible interval (at the run's level).
+    pub fn interval(&self, _level: f64) -> (f64, f64) {
+        self.interval
+    }
+
     /// Purchases expected in total from the node's clicks: observed plus the still-to-come part.
     pub fn projected_purchases(&self, rate: f64) -> f64 {
         self.measures.purchases + rate * (self.measures.clicks - self.measures.effective_clicks).max(0.0)
@@ -197,25 +205,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     count_outside(TableKind::Spend, &spend.frame, "date")?;
     count_outside(TableKind::Leads, &leads.frame, "created_at")?;
 
-    // Spend per ad, and clicks per ad and week (their maturity).
     let spend_rows = spend.frame.clone().lazy().filter(in_window("date")).with_columns(key_exprs());
-    let by_ad = streaming(spend_rows.clone().group_by(LEVELS.map(col)).agg([
-        exact_money_sum("cost"),
-        col("impressions").sum().cast(DataType::Float64).alias("impressions"),
-        col("clicks").sum().cast(DataType::Float64).alias("clicks"),
-    ]))
-    .map_err(err("sum spend per ad"))?;
-    let mut week_keys: Vec<Expr> = LEVELS.map(col).to_vec();
-    week_keys.push(week_expr("date"));
-    let by_week = streaming(
-        spend_rows
-            .with_columns([week_expr("date")])
-            .group_by(week_keys)
-            .agg([col("clicks").sum().cast(DataType::Float64).alias("clicks")]),
-    )
-    // Sorted, so that each ad's effective clicks add up in the same order on every run.
-    .and_then(|f| f.sort(["channel", "campaign", "ad_group", "ad", "week"], SortMultipleOptions::default()))
-    .map_err(err("sum clicks per ad and week"))?;
 
     // Leads per ad and stage.
     let lead_rows = leads.frame.clone().lazy().filter(in_window("created_at")).with_columns(key_exprs());
@@ -321,31 +311,52 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     };
     let developed = developed_shares(&lag_profile(&triangle));
 
+    // Spend per ad, with clicks weighted by the share of their purchases that has had time to arrive
+    // (week of the click as the lead's week); summed in integer millionths so the order of rows
+    // cannot change a byte.
+    let shares = DataFrame::new(
+        developed.len(),
+        vec![
+            Column::new("age".into(), (0..developed.len() as i32).collect::<Vec<i32>>()),
+            Column::new("share".into(), developed.clone()),
+        ],
+    )
+    .map_err(err("build the maturity table"))?;
+    let by_ad = streaming(
+        spend_rows
+            .with_column((lit(last_week) - week_expr("date")).alias("age"))
+            .join(shares.lazy(), [col("age")], [col("age")], JoinArgs::new(JoinType::Left))
+            .group_by(LEVELS.map(col))
+            .agg([
+                exact_money_sum("cost"),
+                col("impressions").sum().cast(DataType::Float64).alias("impressions"),
+                col("clicks").sum().cast(DataType::Float64).alias("clicks"),
+                ((col("clicks").cast(DataType::Float64) * col("share").fill_null(lit(1.0)) * lit(1e6))
+                    .round(0, RoundMode::HalfToEven)
+                    .cast(DataType::Int64)
+                    .sum()
+                    .cast(DataType::Float64)
+                    / lit(1e6))
+                .alias("effective_clicks"),
+            ]),
+    )
+    .map_err(err("sum spend per ad"))?;
+
     // Ads: spend rows first, then leads-only keys (reported, no decision).
     let mut ads: BTreeMap<Vec<String>, Measures> = BTreeMap::new();
     let ad_keys = keys_of(&by_ad).map_err(err("read ads"))?;
-    let (cost, impressions, clicks) = (
+    let (cost, impressions, clicks, effective) = (
         numbers(&by_ad, "cost").map_err(err("read ads"))?,
         numbers(&by_ad, "impressions").map_err(err("read ads"))?,
         numbers(&by_ad, "clicks").map_err(err("read ads"))?,
+        numbers(&by_ad, "effective_clicks").map_err(err("read ads"))?,
     );
     for (i, keys) in ad_keys.into_iter().enumerate() {
         let m = ads.entry(keys).or_default();
         m.cost += cost[i];
         m.impressions += impressions[i];
         m.clicks += clicks[i];
-    }
-    {
-        let keys = keys_of(&by_week).map_err(err("read weekly clicks"))?;
-        let week = by_week.column("week").and_then(|c| c.i32().cloned()).map_err(err("read weekly clicks"))?;
-        let clicks = numbers(&by_week, "clicks").map_err(err("read weekly clicks"))?;
-        for (i, k) in keys.iter().enumerate() {
-            let age = (last_week - week.get(i).unwrap_or(last_week)).max(0) as usize;
-            let share = developed.get(age).copied().unwrap_or(1.0);
-            if let Some(m) = ads.get_mut(k) {
-                m.effective_clicks += clicks[i] * share;
-            }
-        }
+        m.effective_clicks += effective[i];
     }
     let mut leads_only: BTreeMap<Vec<String>, (f64, f64)> = BTreeMap::new();
     {
@@ -421,6 +432,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
                         parent,
                         measures: Measures::default(),
                         posterior: Posterior { alpha: 1.0, beta: 1.0 },
+                        interval: (0.0, 1.0),
                     });
                     index[depth].insert(prefix, levels[depth].len() - 1);
                     levels[depth].len() - 1
@@ -436,6 +448,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     for (level, (_, posteriors)) in levels.iter_mut().zip(shrunk) {
         for (segment, posterior) in level.iter_mut().zip(posteriors) {
             segment.posterior = posterior;
+            segment.interval = posterior.interval(params.level);
         }
     }
 

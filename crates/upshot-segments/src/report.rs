@@ -28,13 +28,13 @@ fn cac(s: &Segment, level: f64) -> Option<(f64, f64, f64)> {
     if m.clicks <= 0.0 || m.cost <= 0.0 {
         return None;
     }
-    let (lo, hi) = s.posterior.interval(level);
+    let (lo, hi) = s.interval(level);
     let per = |p: f64| if p > 0.0 { m.cost / (m.clicks * p) } else { f64::INFINITY };
     Some((per(s.posterior.mean()), per(hi), per(lo)))
 }
 
 fn projected_interval(s: &Segment, posterior: &Posterior, level: f64) -> (f64, f64, f64) {
-    let (lo, hi) = posterior.interval(level);
+    let (lo, hi) = s.interval(level);
     (s.projected_purchases(posterior.mean()), s.projected_purchases(lo), s.projected_purchases(hi))
 }
 
@@ -56,7 +56,7 @@ fn metrics_of(s: &Segment, currency: &str, level: f64, out: &mut Vec<Metric>) {
             push(out, Metric::point("cac_shrunk", currency, c));
         }
     }
-    let (lo, hi) = s.posterior.interval(level);
+    let (lo, hi) = s.interval(level);
     push(out, Metric::interval("conversion_rate_shrunk", "share", s.posterior.mean(), lo, hi, level));
 }
 
