@@ -1026,8 +1026,14 @@ fn executive_report_orders_every_decision_by_money_at_stake() {
         }
     }
     assert!(decisions.len() >= 8, "{} decisions", decisions.len());
-    // Every decision's reason appears, in order of money at stake.
+    // The largest 100 decisions' reasons appear, in order of money at stake; the rest are counted.
     decisions.sort_by(|a, b| b.0.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.0.unwrap_or(f64::NEG_INFINITY)));
+    if decisions.len() > 100 {
+        assert!(md.contains(&format!("The 100 largest of {} decisions", decisions.len())), "the cut is stated");
+        // Equal stakes tie at the cut: compare only decisions clearly above it.
+        let cut = decisions[99].0;
+        decisions.retain(|d| d.0 > cut);
+    }
     let positions: Vec<usize> =
         decisions.iter().map(|(_, reason)| md.find(reason.as_str()).expect("reason in summary.md")).collect();
     let stakes: Vec<Option<f64>> = decisions.iter().map(|d| d.0).collect();

@@ -148,7 +148,7 @@ fn render_html(entries: &[Entry], rows: &[Row<'_>], svg: Option<&(Chart, String)
         out,
         "<h2>Decisions</h2><table><thead><tr><th>#</th><th>action</th><th>at stake</th><th>subject</th><th>why</th><th>analysis</th></tr></thead><tbody>"
     );
-    for (i, row) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate().take(crate::INLINE_DECISIONS) {
         let label = row.decision.action.label();
         let class = label.split_whitespace().next().unwrap_or(label);
         let _ = writeln!(
@@ -164,7 +164,16 @@ fn render_html(entries: &[Entry], rows: &[Row<'_>], svg: Option<&(Chart, String)
             esc(&row.entry.result.experiment)
         );
     }
-    let _ = writeln!(out, "</tbody></table><h2>Analyses</h2><ul>");
+    let _ = writeln!(out, "</tbody></table>");
+    if rows.len() > crate::INLINE_DECISIONS {
+        let _ = writeln!(
+            out,
+            "<p>The {} largest of {} decisions; the rest are in each analysis's result.json.</p>",
+            crate::INLINE_DECISIONS,
+            rows.len()
+        );
+    }
+    let _ = writeln!(out, "<h2>Analyses</h2><ul>");
     for entry in entries {
         let _ = writeln!(
             out,
@@ -187,7 +196,7 @@ fn render_markdown(entries: &[Entry], rows: &[Row<'_>]) -> String {
     let _ = writeln!(out, "# {}\n", headline(rows, entries));
     let _ = writeln!(out, "Every decision of every analysis in this folder, the largest money at stake first.\n");
     let _ = writeln!(out, "## Decisions\n\n| # | action | at stake | subject | why | analysis |\n|---|---|---|---|---|---|");
-    for (i, row) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate().take(crate::INLINE_DECISIONS) {
         let _ = writeln!(
             out,
             "| {} | **{}** | {} | {} | {} (confidence {:.2}) | [{}]({}/summary.md) |",
@@ -199,6 +208,14 @@ fn render_markdown(entries: &[Entry], rows: &[Row<'_>]) -> String {
             row.decision.confidence,
             row.entry.result.experiment,
             row.entry.folder
+        );
+    }
+    if rows.len() > crate::INLINE_DECISIONS {
+        let _ = writeln!(
+            out,
+            "\nThe {} largest of {} decisions; the rest are in each analysis's result.json.",
+            crate::INLINE_DECISIONS,
+            rows.len()
         );
     }
     let _ = writeln!(out, "\n## Analyses\n");
