@@ -60,7 +60,7 @@ pub(crate) fn write_workbook(path: &Path, tables: &[Table]) -> Result<(), Report
     let mut workbook = Workbook::new();
     let mut used = Vec::new();
     for table in tables {
-        let sheet = workbook.add_worksheet();
+        let sheet = workbook.add_worksheet_with_constant_memory();
         sheet.set_name(sheet_name(&table.name, &mut used)).map_err(err)?;
         for (c, column) in table.columns.iter().enumerate() {
             sheet.write_string(0, c as u16, &column.name).map_err(err)?;
