@@ -293,7 +293,14 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
             x_label: "ads by cost".into(),
             y_label: format!("CAC ({currency})"),
             y_format: Format::Money,
-            categories: by_cost.iter().map(|s| s.keys[3].clone()).collect(),
+            // An ad's name when it is unique among those shown, else its campaign's (influencer "post"s).
+            categories: by_cost
+                .iter()
+                .map(|s| {
+                    let unique = by_cost.iter().filter(|o| o.keys[3] == s.keys[3]).count() == 1;
+                    if unique { s.keys[3].clone() } else { format!("{} ({})", s.keys[1], s.keys[3]) }
+                })
+                .collect(),
             series: vec![
                 Series::new("shrunk CAC", values.iter().map(|v| Some(v.0)).collect()),
                 Series::new("low", values.iter().map(|v| Some(v.1)).collect()),
