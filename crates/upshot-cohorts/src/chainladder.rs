@@ -193,11 +193,11 @@ impl Triangle {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The RAA triangle (Mack 1993; `RAA` in R's ChainLadder, `raa` in Python's chainladder).
-    fn raa() -> Triangle {
+    pub(crate) fn raa() -> Triangle {
         let rows = vec![
             vec![5012.0, 8269.0, 10907.0, 11805.0, 13539.0, 16181.0, 18009.0, 18608.0, 18662.0, 18834.0],
             vec![106.0, 4285.0, 5396.0, 10666.0, 13782.0, 15599.0, 15496.0, 16169.0, 16704.0],

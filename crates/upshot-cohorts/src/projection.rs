@@ -380,22 +380,12 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chainladder::tests::raa;
     use upshot_stats::rng::stream;
 
-    fn raa() -> Triangle {
-        let rows = vec![
-            vec![5012.0, 8269.0, 10907.0, 11805.0, 13539.0, 16181.0, 18009.0, 18608.0, 18662.0, 18834.0],
-            vec![106.0, 4285.0, 5396.0, 10666.0, 13782.0, 15599.0, 15496.0, 16169.0, 16704.0],
-            vec![3410.0, 8992.0, 13873.0, 16141.0, 18735.0, 22214.0, 22863.0, 23466.0],
-            vec![5655.0, 11555.0, 15766.0, 21266.0, 23425.0, 26083.0, 27067.0],
-            vec![1092.0, 9565.0, 15836.0, 22169.0, 25955.0, 26180.0],
-            vec![1513.0, 6445.0, 11702.0, 12935.0, 15852.0],
-            vec![557.0, 4020.0, 10946.0, 12314.0],
-            vec![1351.0, 6947.0, 13112.0],
-            vec![3133.0, 5395.0],
-            vec![2063.0],
-        ];
-        Triangle::from_rows(&rows, 10)
+    /// A purchase-count projection without a pooled lag prior.
+    fn counts<'a>(triangle: &'a Triangle, exposure: &'a [f64], methods: &'a [Method], draws: usize, burn_in: usize) -> Setup<'a> {
+        Setup { triangle, exposure, methods, lag_prior: None, unit_scale: 1.0, draws, burn_in }
     }
 
     #[test]
@@ -413,15 +403,7 @@ mod tests {
         let t = raa();
         let methods = vec![Method::ChainLadder; 10];
         let exposure = vec![1.0; 10];
-        let setup = Setup {
-            triangle: &t,
-            exposure: &exposure,
-            methods: &methods,
-            lag_prior: None,
-            unit_scale: 1.0,
-            draws: 4000,
-            burn_in: 500,
-        };
+        let setup = counts(&t, &exposure, &methods, 4000, 500);
         let p = project(&setup, &mut stream(7, "test", 0));
         let reserves: Vec<f64> = p.draws.iter().map(|d| d.iter().zip(&p.latest).map(|(u, l)| u - l).sum()).collect();
         let mean = reserves.iter().sum::<f64>() / reserves.len() as f64;
@@ -452,15 +434,7 @@ mod tests {
         let t = Triangle::from_rows(&rows, 6);
         let methods = vec![Method::ChainLadder; 8];
         let exposure = vec![40.0; 8];
-        let setup = Setup {
-            triangle: &t,
-            exposure: &exposure,
-            methods: &methods,
-            lag_prior: None,
-            unit_scale: 1.0,
-            draws: 2000,
-            burn_in: 200,
-        };
+        let setup = counts(&t, &exposure, &methods, 2000, 200);
         let p = project(&setup, &mut stream(1, "test", 0));
         // Cohort 4 (latest age 3): chain ladder says 9 -> 9, but its interval must leave room for more.
         let more = p.draws.iter().filter(|d| d[4] > p.latest[4]).count();
@@ -478,15 +452,7 @@ mod tests {
         exposure.push(2000.0);
         let mut methods = vec![Method::ChainLadder; 6];
         methods.push(Method::BornhuetterFerguson);
-        let setup = Setup {
-            triangle: &t,
-            exposure: &exposure,
-            methods: &methods,
-            lag_prior: None,
-            unit_scale: 1.0,
-            draws: 4000,
-            burn_in: 200,
-        };
+        let setup = counts(&t, &exposure, &methods, 4000, 200);
         let p = project(&setup, &mut stream(3, "test", 0));
         // BF: 3 observed + 2,000 x 10% x (1 - 30%) still to come = 143; chain ladder would say 10.
         assert!((p.mean[6] - 143.0).abs() < 5.0, "BF mean {}", p.mean[6]);
@@ -498,15 +464,7 @@ mod tests {
     fn a_single_young_cohort_is_defined() {
         let t = Triangle::from_rows(&[vec![0.0, 2.0]], 6);
         let methods = vec![Method::BornhuetterFerguson];
-        let setup = Setup {
-            triangle: &t,
-            exposure: &[10.0],
-            methods: &methods,
-            lag_prior: None,
-            unit_scale: 1.0,
-            draws: 300,
-            burn_in: 50,
-        };
+        let setup = counts(&t, &[10.0], &methods, 300, 50);
         let p = project(&setup, &mut stream(3, "test", 0));
         assert!(p.bf_fallback);
         assert_eq!(p.tail_ages, 4);
