@@ -9,19 +9,10 @@ cd "$(dirname "$0")/.."
 scale=${1:-large}
 cargo build --release -p upshot --quiet
 cargo build --release -p upshot-brand --example bench_region_days --quiet
-measure() {
-  local label=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$log" "$@"
-  read -r wall rss < "$log"
-  printf '%-40s wall %7.2f s   peak RSS %7.0f MiB\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  rm -f "$log"
-}
+source bench/common.sh
 measure "20 regions x 365 days, 100k draws" target/release/examples/bench_region_days 20 365 100000
 dir=bench-data/$scale
-if [ ! -f "$dir/truth.json" ]; then
-  target/release/upshot synth --scale "$scale" --seed 1 --out "$dir" -q
-fi
+generated "$dir" "$scale"
 cat > "$dir/brand.toml" <<TOML
 name = "bench-brand-$scale"
 kind = "brand-test"

@@ -10,19 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-xl}
 cargo build --release -p upshot --quiet
-measure() {
-  local label=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$log" "$@"
-  read -r wall rss < "$log"
-  printf '%-52s wall %7.2f s   peak RSS %7.0f MiB\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  rm -f "$log"
-}
+source bench/common.sh
 dir=bench-data/$scale
 many=bench-data/$scale-ads
-if [ ! -f "$dir/truth.json" ]; then
-  target/release/upshot synth --scale "$scale" --seed 1 --out "$dir" -q
-fi
+generated "$dir" "$scale"
 if [ ! -x bench/.venv/bin/python ]; then
   python3 -m venv bench/.venv
   bench/.venv/bin/pip install --quiet pandas pyarrow

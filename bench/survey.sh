@@ -9,18 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-xl}
 cargo build --release -p upshot --quiet
-measure() {
-  local label=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$log" "$@"
-  read -r wall rss < "$log"
-  printf '%-44s wall %7.2f s   peak RSS %7.0f MiB\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  rm -f "$log"
-}
+source bench/common.sh
 dir=bench-data/$scale
-if [ ! -f "$dir/truth.json" ]; then
-  target/release/upshot synth --scale "$scale" --seed 1 --out "$dir" -q
-fi
+generated "$dir" "$scale"
 sed -e "s/^name = .*/name = \"bench-survey-$scale\"/" \
     -e 's#\.\./notebooks-data/##' experiments/survey-attribution.toml > "$dir/survey.toml"
 if [ ! -x bench/.venv/bin/python ]; then

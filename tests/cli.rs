@@ -171,6 +171,14 @@ impl Case {
         (output, out)
     }
 
+    /// Runs the case, which must succeed; its result.json and the output folder.
+    fn result(&self) -> (serde_json::Value, PathBuf) {
+        let (output, out) = self.run();
+        assert!(output.status.success(), "{}", text(&output));
+        let json = std::fs::read_to_string(out.join("case/result.json")).expect("result.json");
+        (serde_json::from_str(&json).expect("json"), out)
+    }
+
     fn validate(&self) -> Output {
         upshot(&["validate", self.dir.path().join("case.toml").to_str().expect("utf8")])
     }
@@ -221,13 +229,31 @@ fn set_where(frame: DataFrame, mask: Expr, column: &str, value: Expr) -> DataFra
         .expect("edit")
 }
 
-fn excluded(case: &Case, table: &str, reason: &str) -> u64 {
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+/// Runs a sample config twice into two folders, requires byte-identical result.json files, and returns
+/// the first output folder (alive while the guard lives), its experiment folder and the parsed result.
+fn run_sample_twice(config: &str, experiment: &str) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    for out in [&a, &b] {
+        let output = upshot(&["run", config, "--out", out.path().to_str().expect("utf8"), "-q"]);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let read =
+        |dir: &tempfile::TempDir| std::fs::read_to_string(dir.path().join(experiment).join("result.json")).expect("result");
+    let json = read(&a);
+    assert_eq!(json, read(&b), "same inputs and seed, same bytes");
+    let folder = a.path().join(experiment);
+    (a, folder, serde_json::from_str(&json).expect("json"))
+}
+
+/// Rows of `table` a run's result.json reports excluded for `reason`.
+fn excluded_in(result: &serde_json::Value, table: &str, reason: &str) -> u64 {
     let input = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == table).expect("table").clone();
     input["rows_excluded"][reason].as_u64().unwrap_or(0)
+}
+
+fn excluded(case: &Case, table: &str, reason: &str) -> u64 {
+    excluded_in(&case.result().0, table, reason)
 }
 
 #[test]
@@ -348,10 +374,7 @@ fn orders_with_unknown_leads_and_rows_outside_the_window_are_excluded() {
     let orders_before_february =
         read(&sample("orders")).lazy().filter(col("paid_at").dt().month().eq(lit(1))).collect().expect("filter").height() as u64;
     assert!(orders_before_february > 100);
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, _) = case.result();
     let orders = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == "orders").expect("orders").clone();
     let unknown = orders["rows_excluded"]["lead_id_not_in_leads"].as_u64().unwrap_or(0);
     let outside = orders["rows_excluded"]["outside_window"].as_u64().unwrap_or(0);
@@ -385,10 +408,7 @@ fn brand_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
 #[test]
 fn brand_test_recovers_the_planted_effect_and_accounts_for_rows() {
     let case = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 2000", |_| {});
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, out) = case.result();
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
     let true_effect = truth["brand_test"]["incremental_purchases_per_on_day"].as_f64().expect("truth");
@@ -546,16 +566,7 @@ fn metric<'a>(result: &'a serde_json::Value, name: &str, channel: &str) -> Optio
 
 #[test]
 fn survey_attribution_on_the_sample_blends_reconciles_and_repeats_byte_for_byte() {
-    let a = tempfile::tempdir().expect("tempdir");
-    let b = tempfile::tempdir().expect("tempdir");
-    for out in [&a, &b] {
-        let output = upshot(&["run", "experiments/survey-attribution.toml", "--out", out.path().to_str().expect("utf8"), "-q"]);
-        assert!(output.status.success(), "{}", text(&output));
-    }
-    let folder = a.path().join("survey-attribution-2025");
-    let json = std::fs::read_to_string(folder.join("result.json")).expect("result");
-    assert_eq!(json, std::fs::read_to_string(b.path().join("survey-attribution-2025/result.json")).expect("result"));
-    let result: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let (_dir, folder, result) = run_sample_twice("experiments/survey-attribution.toml", "survey-attribution-2025");
     assert_eq!(result["kind"], "survey");
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
@@ -682,10 +693,7 @@ fn survey_click_channel_without_respondents_stays_defined() {
             set_where(df, mask, "answered_at", lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)))
         })
     });
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, _) = case.result();
     assert!(result["warnings"].to_string().contains("click channel meta: no respondent"), "{}", result["warnings"]);
     let rate = result["metrics"]
         .as_array()
@@ -738,16 +746,7 @@ fn assert_all_defined(result: &serde_json::Value) {
 
 #[test]
 fn cohorts_on_the_sample_project_young_cohorts_reconcile_and_repeat_byte_for_byte() {
-    let a = tempfile::tempdir().expect("tempdir");
-    let b = tempfile::tempdir().expect("tempdir");
-    for out in [&a, &b] {
-        let output = upshot(&["run", "experiments/cohorts-ltv.toml", "--out", out.path().to_str().expect("utf8"), "-q"]);
-        assert!(output.status.success(), "{}", text(&output));
-    }
-    let folder = a.path().join("cohorts-ltv-2025");
-    let json = std::fs::read_to_string(folder.join("result.json")).expect("result");
-    assert_eq!(json, std::fs::read_to_string(b.path().join("cohorts-ltv-2025/result.json")).expect("result"));
-    let result: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let (_dir, folder, result) = run_sample_twice("experiments/cohorts-ltv.toml", "cohorts-ltv-2025");
     assert_eq!(result["kind"], "cohorts");
     assert_all_defined(&result);
     for chart in ["triangle", "ltv_by_cohort", "cac_vs_max", "payback"] {
@@ -853,10 +852,7 @@ fn cohorts_edge_cases_are_defined_and_warned() {
             keep.vstack(&tiktok).expect("stack")
         });
     });
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, _) = case.result();
     assert_all_defined(&result);
     let warnings = result["warnings"].to_string();
     assert!(warnings.contains("tiktok: no purchases yet from 40 leads"), "{warnings}");
@@ -876,10 +872,7 @@ fn cohorts_edge_cases_are_defined_and_warned() {
         edit("orders", dir, december("paid_at"));
         edit("spend", dir, december("date"));
     });
-    let (output, out) = single.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, _) = single.result();
     assert_all_defined(&result);
     assert!(result["warnings"].to_string().contains("geometric tail"), "{}", result["warnings"]);
     assert_eq!(metrics_where(&result, "leads", &[("cohort", "2025-12")]).len(), 1);
@@ -991,10 +984,7 @@ fn pacing_reports_a_channel_with_spend_and_no_plan() {
     let case = pacing_case("as_of = \"2025-12-20\"", |dir| {
         edit("plan", dir, |df| df.lazy().filter(col("channel").neq(lit("meta"))).collect().expect("plan"));
     });
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, _) = case.result();
     assert!(result["warnings"].to_string().contains("meta: spend this month"), "{}", result["warnings"]);
     assert!(estimate(&result, "fact_to_date", &[("channel", "meta"), ("metric", "cost")]) > 0.0);
     assert!(metrics_where(&result, "plan", &[("channel", "meta"), ("metric", "cost")]).is_empty());
@@ -1056,15 +1046,7 @@ fn segments_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
 
 #[test]
 fn segments_on_the_sample_roll_up_exactly_and_decide_every_paid_ad() {
-    let a = tempfile::tempdir().expect("tempdir");
-    let b = tempfile::tempdir().expect("tempdir");
-    for out in [&a, &b] {
-        let output = upshot(&["run", "experiments/segments.toml", "--out", out.path().to_str().expect("utf8"), "-q"]);
-        assert!(output.status.success(), "{}", text(&output));
-    }
-    let json = std::fs::read_to_string(a.path().join("segments-2025/result.json")).expect("result");
-    assert_eq!(json, std::fs::read_to_string(b.path().join("segments-2025/result.json")).expect("result"));
-    let result: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let (_dir, folder, result) = run_sample_twice("experiments/segments.toml", "segments-2025");
     assert_eq!(result["kind"], "segments");
     assert_all_defined(&result);
     let metrics = result["metrics"].as_array().expect("metrics");
@@ -1097,13 +1079,13 @@ fn segments_on_the_sample_roll_up_exactly_and_decide_every_paid_ad() {
         assert_eq!(d["subject"].as_object().expect("subject").len(), 4, "{d}");
         assert!(d["reason"].as_str().expect("reason").contains("shrunk CAC $"), "{d}");
     }
-    let naive = std::fs::read_to_string(a.path().join("segments-2025/tables/naive_rule.csv")).expect("naive");
+    let naive = std::fs::read_to_string(folder.join("tables/naive_rule.csv")).expect("naive");
     assert!(naive.contains("naive: observed CAC < target"), "{naive}");
     // Against the truth of the sample's generic keywords: fewer wrong winners than the naive rule.
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
     let (mut scale_wrong, mut naive_wrong) = (0, 0);
-    let ads = std::fs::read_to_string(a.path().join("segments-2025/tables/ads.csv")).expect("ads");
+    let ads = std::fs::read_to_string(folder.join("tables/ads.csv")).expect("ads");
     for line in ads.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let Some(k) = truth["keywords"]
@@ -1133,10 +1115,7 @@ fn segments_edge_cases_are_counted_and_explained() {
         // Leads of a keyword that has no spend row.
         edit("leads", dir, |df| set_where(df, col("ad").eq(lit("power bi bootcamp")), "ad", lit("ghost keyword")));
     });
-    let (output, out) = case.run();
-    assert!(output.status.success(), "{}", text(&output));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
+    let (result, out) = case.result();
     assert_all_defined(&result);
     let warnings = result["warnings"].to_string();
     assert!(warnings.contains("cost but no clicks"), "{warnings}");
@@ -1144,7 +1123,7 @@ fn segments_edge_cases_are_counted_and_explained() {
     assert!(warnings.contains("no spend row"), "{warnings}");
     let decided = |ad: &str| result["decisions"].as_array().expect("d").iter().any(|d| d["subject"]["ad"] == ad);
     assert!(!decided("excel for beginners") && !decided("data analytics course") && !decided("ghost keyword"));
-    assert!(excluded(&case, "leads", "no_spend_for_ad") > 0);
+    assert!(excluded_in(&result, "leads", "no_spend_for_ad") > 0);
     let unmatched = std::fs::read_to_string(out.join("case/tables/unmatched.csv")).expect("unmatched");
     assert!(unmatched.contains("ghost keyword") && unmatched.contains("data analytics course"), "{unmatched}");
 }

@@ -220,6 +220,51 @@ impl ExperimentConfig {
     }
 }
 
+/// Target CAC of a `[params]` table (survey, segments): one for every channel, or per channel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetCac {
+    /// No target: no decisions.
+    None,
+    /// The same target for every paid channel.
+    All(f64),
+    /// A target per channel; channels not listed get no decision.
+    PerChannel(BTreeMap<String, f64>),
+}
+
+impl TargetCac {
+    /// The target of one channel.
+    pub fn of(&self, channel: &str) -> Option<f64> {
+        match self {
+            TargetCac::None => None,
+            TargetCac::All(target) => Some(*target),
+            TargetCac::PerChannel(targets) => targets.get(channel).copied(),
+        }
+    }
+
+    /// Reads `target_cac = 150` or `[params.target_cac] meta = 120`; every target must be a positive number.
+    pub fn parse(raw: Option<toml::Value>) -> Result<Self, String> {
+        let positive = |key: &str, value: &toml::Value| -> Result<f64, String> {
+            let number = match value {
+                toml::Value::Float(f) => *f,
+                toml::Value::Integer(i) => *i as f64,
+                other => return Err(format!("`{key}` must be a number, found {other}")),
+            };
+            if number > 0.0 && number.is_finite() { Ok(number) } else { Err(format!("`{key} = {number}` must be positive")) }
+        };
+        match raw {
+            None => Ok(TargetCac::None),
+            Some(toml::Value::Table(table)) => {
+                let mut targets = BTreeMap::new();
+                for (channel, value) in &table {
+                    targets.insert(channel.clone(), positive(&format!("target_cac.{channel}"), value)?);
+                }
+                Ok(TargetCac::PerChannel(targets))
+            }
+            Some(value) => Ok(TargetCac::All(positive("target_cac", &value)?)),
+        }
+    }
+}
+
 /// Parses a `[params]` or `[window]` date: a TOML date or a `"YYYY-MM-DD"` string.
 pub fn parse_date(key: &str, value: &toml::Value) -> Result<NaiveDate, String> {
     let text = match value {

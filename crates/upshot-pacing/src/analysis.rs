@@ -8,7 +8,7 @@ use polars::prelude::*;
 use upshot_data::derive::{exact_money_sum, new_customers};
 use upshot_data::{Dataset, TableKind};
 
-use crate::runrate::{RunRate, run_rate};
+use crate::runrate::{RunRate, last_day_of_month, run_rate};
 use crate::{Exclusions, METRICS, PacingError, Params};
 
 /// Weeks of history before the month for the day-of-week weights.
@@ -112,11 +112,6 @@ fn to_date(days: i32) -> NaiveDate {
 
 fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - epoch()).num_days() as i32
-}
-
-fn last_day_of_month(date: NaiveDate) -> NaiveDate {
-    let (y, m) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(date) - chrono::Days::new(1)
 }
 
 fn day_expr(column: &str) -> Expr {

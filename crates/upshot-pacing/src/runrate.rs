@@ -50,7 +50,8 @@ impl std::fmt::Display for RunRateError {
 
 impl std::error::Error for RunRateError {}
 
-fn last_day_of_month(date: NaiveDate) -> NaiveDate {
+/// The last day of `date`'s month.
+pub(crate) fn last_day_of_month(date: NaiveDate) -> NaiveDate {
     let (y, m) = if date.month() == 12 { (date.year() + 1, 1) } else { (date.year(), date.month() + 1) };
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(date) - chrono::Days::new(1)
 }

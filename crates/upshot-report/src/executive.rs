@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use upshot_result::format::money;
 use upshot_result::{Chart, ChartKind, Decision, Format, ResultJson, Series};
 
+use crate::html::esc;
 use crate::{ReportError, chart, io_err};
 
 /// Decisions drawn in the chart.
@@ -23,10 +24,6 @@ struct Entry {
 struct Row<'a> {
     entry: &'a Entry,
     decision: &'a Decision,
-}
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn subject(decision: &Decision) -> String {

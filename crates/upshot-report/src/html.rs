@@ -12,7 +12,8 @@ const INLINE_ROWS: usize = 50;
 /// Metrics listed in the page; all are in result.json.
 const INLINE_METRICS: usize = 500;
 
-fn esc(text: &str) -> String {
+/// Escapes text for HTML.
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -56,27 +56,7 @@ pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Target CAC: one for every channel, or per channel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TargetCac {
-    /// No target: no decisions.
-    None,
-    /// The same target for every channel.
-    All(f64),
-    /// A target per channel; channels not listed get no decisions.
-    PerChannel(BTreeMap<String, f64>),
-}
-
-impl TargetCac {
-    /// The target of one channel.
-    pub fn of(&self, channel: &str) -> Option<f64> {
-        match self {
-            TargetCac::None => None,
-            TargetCac::All(target) => Some(*target),
-            TargetCac::PerChannel(targets) => targets.get(channel).copied(),
-        }
-    }
-}
+pub use upshot_data::config::TargetCac;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,29 +94,7 @@ impl Params {
     pub fn from_table(table: &toml::Table) -> Result<Self, SegmentsError> {
         let raw: RawParams =
             toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| SegmentsError::Params(e.to_string()))?;
-        let positive = |key: &str, value: &toml::Value| -> Result<f64, SegmentsError> {
-            let number = match value {
-                toml::Value::Float(f) => *f,
-                toml::Value::Integer(i) => *i as f64,
-                other => return Err(SegmentsError::Params(format!("`{key}` must be a number, found {other}"))),
-            };
-            if number > 0.0 && number.is_finite() {
-                Ok(number)
-            } else {
-                Err(SegmentsError::Params(format!("`{key} = {number}` must be positive")))
-            }
-        };
-        let target_cac = match raw.target_cac {
-            None => TargetCac::None,
-            Some(toml::Value::Table(t)) => {
-                let mut targets = BTreeMap::new();
-                for (channel, value) in &t {
-                    targets.insert(channel.clone(), positive(&format!("target_cac.{channel}"), value)?);
-                }
-                TargetCac::PerChannel(targets)
-            }
-            Some(value) => TargetCac::All(positive("target_cac", &value)?),
-        };
+        let target_cac = TargetCac::parse(raw.target_cac).map_err(SegmentsError::Params)?;
         let date = |key: &str, v: Option<toml::Value>| {
             v.map(|v| upshot_data::config::parse_date(key, &v)).transpose().map_err(SegmentsError::Params)
         };

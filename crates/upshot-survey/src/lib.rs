@@ -87,27 +87,7 @@ pub enum Extrapolation {
     Naive,
 }
 
-/// Target CAC: one for every channel, or per channel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TargetCac {
-    /// No target: no decisions.
-    None,
-    /// The same target for every paid channel.
-    All(f64),
-    /// A target per channel; channels not listed get no decision.
-    PerChannel(BTreeMap<String, f64>),
-}
-
-impl TargetCac {
-    /// The target of one channel.
-    pub fn of(&self, channel: &str) -> Option<f64> {
-        match self {
-            TargetCac::None => None,
-            TargetCac::All(target) => Some(*target),
-            TargetCac::PerChannel(targets) => targets.get(channel).copied(),
-        }
-    }
-}
+pub use upshot_data::config::TargetCac;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,7 +181,7 @@ impl Params {
                 "`reweight_by` must include \"click_channel\": strata are always within click channel".into(),
             ));
         }
-        let target_cac = parse_target(raw.target_cac)?;
+        let target_cac = TargetCac::parse(raw.target_cac).map_err(SurveyError::Params)?;
         let params = Params {
             answer_map,
             promo_codes,
@@ -250,32 +230,6 @@ fn parse_precedence(raw: Option<Vec<String>>) -> Result<Vec<Source>, SurveyError
         return Err(SurveyError::Params("`precedence` must include \"survey\": it is a survey analysis".into()));
     }
     Ok(sources)
-}
-
-fn parse_target(raw: Option<toml::Value>) -> Result<TargetCac, SurveyError> {
-    let positive = |key: &str, value: &toml::Value| -> Result<f64, SurveyError> {
-        let number = match value {
-            toml::Value::Float(f) => *f,
-            toml::Value::Integer(i) => *i as f64,
-            other => return Err(SurveyError::Params(format!("`{key}` must be a number, found {other}"))),
-        };
-        if number > 0.0 && number.is_finite() {
-            Ok(number)
-        } else {
-            Err(SurveyError::Params(format!("`{key} = {number}` must be positive")))
-        }
-    };
-    match raw {
-        None => Ok(TargetCac::None),
-        Some(toml::Value::Table(table)) => {
-            let mut targets = BTreeMap::new();
-            for (channel, value) in &table {
-                targets.insert(channel.clone(), positive(&format!("target_cac.{channel}"), value)?);
-            }
-            Ok(TargetCac::PerChannel(targets))
-        }
-        Some(value) => Ok(TargetCac::All(positive("target_cac", &value)?)),
-    }
 }
 
 /// Exclusions the analysis adds to the validation's row accounting.
