@@ -155,6 +155,11 @@ fn ltv_curve(table: &SegmentCustomers, cohorts: &Cohorts, projection: &Projectio
     let mut curve =
         LtvCurve { values: vec![0.0; ages], se: vec![0.0; ages], projected: vec![false; ages], customers: vec![0.0; ages] };
     let mut last_observed: Option<usize> = None;
+    // Relative spread of the projected customer revenue at the horizon: the projected ages' extra uncertainty.
+    let totals: Vec<f64> = projection.draws.iter().map(|d| d.iter().sum()).collect();
+    let mean = totals.iter().sum::<f64>() / totals.len().max(1) as f64;
+    let sd = (totals.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (totals.len().max(2) - 1) as f64).sqrt();
+    let relative = if mean > 0.0 { sd / mean } else { 0.0 };
     for k in 0..ages {
         let complete: Vec<usize> = (0..cohorts.customer_periods.len())
             .filter(|&j| cohorts.last_period - cohorts.customer_periods[j] >= k as i32 && table.customers[j] > 0.0)
@@ -179,10 +184,6 @@ fn ltv_curve(table: &SegmentCustomers, cohorts: &Cohorts, projection: &Projectio
         } else if let Some(base) = last_observed {
             let level = |age: usize| projection.cumulative.iter().map(|row| row[age]).sum::<f64>();
             let ratio = if level(base) > 0.0 { level(k) / level(base) } else { 1.0 };
-            let totals: Vec<f64> = projection.draws.iter().map(|d| d.iter().sum()).collect();
-            let mean = totals.iter().sum::<f64>() / totals.len().max(1) as f64;
-            let sd = (totals.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (totals.len().max(2) - 1) as f64).sqrt();
-            let relative = if mean > 0.0 { sd / mean } else { 0.0 };
             curve.values[k] = curve.values[base] * ratio;
             curve.se[k] = ((curve.se[base] * ratio).powi(2) + (curve.values[k] * relative).powi(2)).sqrt();
             curve.projected[k] = true;

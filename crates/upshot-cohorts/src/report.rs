@@ -108,7 +108,15 @@ impl Context<'_> {
         Estimate { value: v, ci: Some((v - self.z * se, v + self.z * se)) }
     }
 
-    fn cohort_metrics(&self, metrics: &mut Vec<Metric>, row: &CohortResult, seg: Segment, s: &SegmentResult) {
+    /// Metrics of one cohort row; `table` is the segment's customer cohorts (built once per segment).
+    fn cohort_metrics(
+        &self,
+        metrics: &mut Vec<Metric>,
+        row: &CohortResult,
+        seg: Segment,
+        s: &SegmentResult,
+        table: &SegmentCustomers,
+    ) {
         let level = self.params.level;
         let seg = seg.and("cohort", &self.computed.cohorts.grain.label(row.period));
         let m = |metric: Metric| metric.with_segment(seg.clone());
@@ -127,10 +135,9 @@ impl Context<'_> {
                 metrics.push(m(metric("ltv_to_cac", "ratio", &Estimate { value: ltv / cac.value, ci }, level)));
             }
         }
-        let table = self.customers_of(&s.keys);
         for months in LTV_MONTHS {
             if let Some(k) = ltv_age(self.computed.cohorts.grain, months, self.computed.ages)
-                && let Some(ltv) = cohort_ltv(&table, self.computed, row.period, k)
+                && let Some(ltv) = cohort_ltv(table, self.computed, row.period, k)
             {
                 metrics.push(m(metric(&format!("ltv_{months}m"), self.currency, &ltv, level)));
             }
@@ -673,14 +680,16 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
     let total = &computed.total;
     let mut metrics = Vec::new();
     ctx.segment_metrics(&mut metrics, total, Segment::all());
+    let all_customers = ctx.customers_of(&[]);
     for row in &total.cohorts {
-        ctx.cohort_metrics(&mut metrics, row, Segment::all(), total);
+        ctx.cohort_metrics(&mut metrics, row, Segment::all(), total, &all_customers);
     }
     if !by.is_empty() {
         for s in &computed.segments {
             ctx.segment_metrics(&mut metrics, s, segment(by, &s.keys));
+            let customers = ctx.customers_of(&s.keys);
             for row in &s.cohorts {
-                ctx.cohort_metrics(&mut metrics, row, segment(by, &s.keys), s);
+                ctx.cohort_metrics(&mut metrics, row, segment(by, &s.keys), s, &customers);
             }
         }
     }
