@@ -85,7 +85,7 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
     };
     let observed = if m.purchases > 0.0 { money(m.cost / m.purchases, currency) } else { "none (no purchase yet)".into() };
     let base = format!(
-        "shrunk CAC {interval} vs target {}; observed CAC {observed} from {} purchases in {} clicks for {}",
+        "shrunk CAC {interval} vs target {}; observed CAC {observed} from {} purchases so far (more to come from recent clicks) in {} clicks for {}",
         money(d.target, currency),
         count(m.purchases),
         count(m.clicks),
