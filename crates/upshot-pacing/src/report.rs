@@ -128,7 +128,7 @@ pub(crate) fn flag(line: &Line, currency: &str, level: f64) -> Option<(Action, f
     Some((action, confidence, text))
 }
 
-fn tables(c: &Computed, currency: &str) -> Vec<Table> {
+fn tables(c: &Computed) -> Vec<Table> {
     let mut pace = Table::new(
         "pace",
         &format!("Plan vs fact to {} and the month-end run rate ({:.0}% intervals)", c.as_of, c.level * 100.0),
@@ -208,7 +208,6 @@ fn tables(c: &Computed, currency: &str) -> Vec<Table> {
         }
     }
     steps.in_summary = false;
-    let _ = currency;
     vec![pace, steps]
 }
 
@@ -383,7 +382,7 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
         metrics,
         decisions,
         warnings: c.warnings.clone(),
-        tables: tables(c, currency),
+        tables: tables(c),
         charts: charts(c, currency),
     }
 }

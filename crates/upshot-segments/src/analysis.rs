@@ -78,11 +78,6 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// The rate's credible interval (at the run's level).
-    pub fn interval(&self, _level: f64) -> (f64, f64) {
-        self.interval
-    }
-
     /// Purchases expected in total from the node's clicks: observed plus the still-to-come part.
     pub fn projected_purchases(&self, rate: f64) -> f64 {
         self.measures.purchases + rate * (self.measures.clicks - self.measures.effective_clicks).max(0.0)

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use upshot_result::format::{count, money, percent};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table};
 
+use crate::Params;
 use crate::analysis::{AdDecision, Computed, LEVELS, Segment};
 use crate::decide::Verdict;
-use crate::{Params, Posterior};
 
 /// Ads drawn in the CAC chart.
 const CHART_ADS: usize = 30;
@@ -23,19 +23,20 @@ fn label(keys: &[String]) -> String {
 }
 
 /// CAC = cost / (clicks x p) at the posterior mean, with the interval from the rate's interval.
-fn cac(s: &Segment, level: f64) -> Option<(f64, f64, f64)> {
+fn cac(s: &Segment) -> Option<(f64, f64, f64)> {
     let m = &s.measures;
     if m.clicks <= 0.0 || m.cost <= 0.0 {
         return None;
     }
-    let (lo, hi) = s.interval(level);
+    let (lo, hi) = s.interval;
     let per = |p: f64| if p > 0.0 { m.cost / (m.clicks * p) } else { f64::INFINITY };
     Some((per(s.posterior.mean()), per(hi), per(lo)))
 }
 
-fn projected_interval(s: &Segment, posterior: &Posterior, level: f64) -> (f64, f64, f64) {
-    let (lo, hi) = s.interval(level);
-    (s.projected_purchases(posterior.mean()), s.projected_purchases(lo), s.projected_purchases(hi))
+/// Projected purchases at the posterior mean rate, with the ends at the rate's interval ends.
+fn projected_interval(s: &Segment) -> (f64, f64, f64) {
+    let (lo, hi) = s.interval;
+    (s.projected_purchases(s.posterior.mean()), s.projected_purchases(lo), s.projected_purchases(hi))
 }
 
 fn metrics_of(s: &Segment, currency: &str, level: f64, out: &mut Vec<Metric>) {
@@ -44,19 +45,19 @@ fn metrics_of(s: &Segment, currency: &str, level: f64, out: &mut Vec<Metric>) {
     let push = |out: &mut Vec<Metric>, metric: Metric| out.push(metric.with_segment(seg.clone()));
     push(out, Metric::point("cost", currency, m.cost));
     push(out, Metric::point("purchases", "purchases", m.purchases));
-    let (p, lo, hi) = projected_interval(s, &s.posterior, level);
+    let (p, lo, hi) = projected_interval(s);
     push(out, Metric::interval("purchases_projected", "purchases", p, lo, hi, level));
     if m.purchases > 0.0 && m.cost > 0.0 {
         push(out, Metric::point("cac", currency, m.cost / m.purchases));
     }
-    if let Some((c, lo, hi)) = cac(s, level) {
+    if let Some((c, lo, hi)) = cac(s) {
         if hi.is_finite() && hi < 100.0 * c {
             push(out, Metric::interval("cac_shrunk", currency, c, lo, hi, level));
         } else {
             push(out, Metric::point("cac_shrunk", currency, c));
         }
     }
-    let (lo, hi) = s.interval(level);
+    let (lo, hi) = s.interval;
     push(out, Metric::interval("conversion_rate_shrunk", "share", s.posterior.mean(), lo, hi, level));
 }
 
@@ -70,7 +71,7 @@ fn action(v: &Verdict) -> Action {
 }
 
 fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Decision {
-    let (c, lo, hi) = cac(s, params.level).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+    let (c, lo, hi) = cac(s).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
     let m = &s.measures;
     let interval = if hi.is_finite() && hi < 100.0 * c {
         format!(
@@ -128,7 +129,7 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
     }
 }
 
-fn tables(c: &Computed, params: &Params, currency: &str) -> Vec<Table> {
+fn tables(c: &Computed, params: &Params) -> Vec<Table> {
     let mut drill = Table::new(
         "drilldown",
         &format!(
@@ -171,7 +172,7 @@ fn tables(c: &Computed, params: &Params, currency: &str) -> Vec<Table> {
         for s in level {
             let m = &s.measures;
             let mut keys: Vec<Cell> = (0..LEVELS.len()).map(|i| Cell::from(s.keys.get(i).cloned().unwrap_or_default())).collect();
-            let shrunk = cac(s, params.level);
+            let shrunk = cac(s);
             let mut row = vec![Cell::from(LEVELS[s.level])];
             row.append(&mut keys);
             row.extend([
@@ -261,7 +262,6 @@ fn tables(c: &Computed, params: &Params, currency: &str) -> Vec<Table> {
     for (keys, purchases) in &c.free_conversions {
         unmatched.push(vec![Cell::from(label(keys)), Cell::Empty, (*purchases).into(), "purchases without cost".into()]);
     }
-    let _ = currency;
     vec![comparison, drill, decided, unmatched]
 }
 
@@ -270,12 +270,12 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
     let ads = &c.levels[LEVELS.len() - 1];
     let mut charts = Vec::new();
     // 1. Shrunk CAC of the ads with the most cost, with the target.
-    let mut by_cost: Vec<&Segment> = ads.iter().filter(|s| cac(s, params.level).is_some()).collect();
+    let mut by_cost: Vec<&Segment> = ads.iter().filter(|s| cac(s).is_some()).collect();
     by_cost.sort_by(|a, b| b.measures.cost.total_cmp(&a.measures.cost).then_with(|| a.keys.cmp(&b.keys)));
     by_cost.truncate(CHART_ADS);
     let target = params.target_cac.of(by_cost.first().map_or("", |s| s.keys[0].as_str()));
     if !by_cost.is_empty() {
-        let values: Vec<(f64, f64, f64)> = by_cost.iter().filter_map(|s| cac(s, params.level)).collect();
+        let values: Vec<(f64, f64, f64)> = by_cost.iter().filter_map(|s| cac(s)).collect();
         let cap = values.iter().map(|v| v.0).fold(0.0f64, f64::max) * 3.0;
         let under = target.map_or(0, |t| values.iter().filter(|v| v.2 <= t).count());
         charts.push(Chart {
@@ -455,7 +455,7 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
         metrics,
         decisions,
         warnings: c.warnings.clone(),
-        tables: tables(c, params, currency),
+        tables: tables(c, params),
         charts: charts(c, params, currency),
     }
 }
