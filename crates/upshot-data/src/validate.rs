@@ -41,36 +41,69 @@ pub struct Rule {
     pub hint: String,
 }
 
-/// Ids from other tables that rules check against, as lazy scans with one
-/// column `__key` (ids are unique: duplicates reject their file).
+/// Ids from other tables that rules check against (ids are unique: duplicates
+/// reject their file).
 #[derive(Default, Clone)]
 pub struct Lookups {
     /// Every `lead_id` in leads, when leads are part of the run.
-    pub lead_ids: Option<LazyFrame>,
+    pub lead_ids: Option<Ids>,
     /// Every `order_id` in orders, when orders are part of the run.
-    pub order_ids: Option<LazyFrame>,
+    pub order_ids: Option<Ids>,
 }
 
-/// Marks with `__found = true` the rows whose `column` is in `ids`, by a left
-/// hash join that keeps the file's row order (the streaming engine runs it
-/// without materialising either side).
+/// The ids of a table, where they are.
+#[derive(Clone)]
+pub enum Ids {
+    /// A lazy scan of the file with one column `__key` (checking without loading).
+    Scan(Box<LazyFrame>),
+    /// Every id, already in memory (the table was loaded for an analysis).
+    Loaded(Series),
+}
+
+/// Marks with `__found = true` the rows whose `column` is in the scanned ids
+/// (null otherwise), by a left join that keeps the file's row order (the
+/// streaming engine runs it without materialising either side).
 fn mark_found(frame: LazyFrame, ids: &LazyFrame, column: &str) -> LazyFrame {
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
     frame.join(ids.clone().with_column(lit(true).alias("__found")), [col(column)], [col("__key")], args)
 }
 
-/// Adds the `__found` marks the table's lookup rules need.
+/// The ids a table's lookup rule checks against, and the column holding them.
+fn lookup_of(table: TableKind, lookups: &Lookups) -> Option<(&Ids, &'static str)> {
+    match table {
+        TableKind::Orders => lookups.lead_ids.as_ref().map(|ids| (ids, "lead_id")),
+        TableKind::Survey => lookups.order_ids.as_ref().map(|ids| (ids, "order_id")),
+        _ => None,
+    }
+}
+
+/// Adds the `__found` marks the table's lookup rules need, when the ids are scanned from their file
+/// (ids in memory are matched after loading, by [`found_in`]).
 pub fn with_lookups(mut opened: Opened, table: TableKind, lookups: &Lookups) -> Opened {
-    let (ids, column) = match table {
-        TableKind::Orders => (&lookups.lead_ids, "lead_id"),
-        TableKind::Survey => (&lookups.order_ids, "order_id"),
-        _ => (&None, ""),
-    };
-    if let Some(ids) = ids {
+    if let Some((Ids::Scan(ids), column)) = lookup_of(table, lookups) {
         opened.frame = mark_found(opened.frame, ids, column);
     }
     opened
+}
+
+/// `__found`: whether each row's `column` is among `ids`, both in memory. A streaming inner hash join
+/// of the one column against the ids that keeps only the matched row numbers: 0.55 s for 11M orders
+/// against 10M leads, where `is_in` takes 1.6 s streaming and 86 s in memory.
+fn found_in(frame: &DataFrame, column: &str, ids: &Series) -> PolarsResult<Column> {
+    let keys = DataFrame::new(ids.len(), vec![ids.clone().with_name("__key".into()).into_column()])?;
+    let matched = frame
+        .select([column])?
+        .lazy()
+        .with_row_index("__row", None)
+        .join(keys.lazy(), [col(column)], [col("__key")], JoinArgs::new(JoinType::Inner))
+        .select([col("__row")]);
+    let matched = collect_streaming(matched)?;
+    let mut found = vec![false; frame.height()];
+    for row in matched.column("__row")?.idx()?.iter().flatten() {
+        found[row as usize] = true;
+    }
+    Ok(BooleanChunked::from_iter_values("__found".into(), found.into_iter()).into_column())
 }
 
 /// What validation found in one table.
@@ -255,7 +288,7 @@ pub fn rules(
                 "lead_id_not_in_leads",
                 "lead_id",
                 "lead_id not found in leads",
-                col("lead_id").is_not_null().and(col("__found").is_null()),
+                col("lead_id").is_not_null().and(col("__found").fill_null(lit(false)).not()),
             ));
         }
         TableKind::Survey => {
@@ -264,7 +297,7 @@ pub fn rules(
                     "order_id_not_in_orders",
                     "order_id",
                     "order_id not found in orders",
-                    col("__found").is_null(),
+                    col("__found").fill_null(lit(false)).not(),
                 ));
             }
             rules.push(exclude(
@@ -365,7 +398,13 @@ fn example_columns(opened: &Opened, table: TableKind, rule_column: &str) -> Vec<
 /// Validates one opened table: runs every rule in one pass over the file,
 /// rejects on the first broken reject rule, counts exclusions, and returns
 /// the report with the filter that keeps the used rows.
-pub fn check(input: &InputSpec, opened: &Opened, rules: &[Rule], sha256: String) -> Result<(TableReport, Expr), DataError> {
+pub fn check(
+    input: &InputSpec,
+    opened: &Opened,
+    rules: &[Rule],
+    sha256: String,
+    loaded: Option<&DataFrame>,
+) -> Result<(TableReport, Expr), DataError> {
     let file = input.display_path.as_str();
     let table = input.table;
     let mut aggregates = vec![len().cast(DataType::UInt64).alias("__rows")];
@@ -388,7 +427,10 @@ pub fn check(input: &InputSpec, opened: &Opened, rules: &[Rule], sha256: String)
             let spec_nullable = opened.columns.iter().any(|c| c.name == *k && c.nullable);
             if spec_nullable { acc } else { acc.and(col(*k).is_not_null()) }
         });
-        if keys.len() == 1 {
+        let in_memory = loaded.and_then(|frame| frame.column(keys[0]).ok()).and_then(|c| c.str().ok());
+        if let (1, Some(ids)) = (keys.len(), in_memory) {
+            aggregates.push(lit(duplicate_ids(ids) as i64).alias("__dupes"));
+        } else if keys.len() == 1 {
             let id = col(keys[0]).filter(present);
             aggregates.push((id.clone().len().cast(DataType::Int64) - id.n_unique().cast(DataType::Int64)).alias("__dupes"));
         } else {
@@ -492,6 +534,27 @@ pub fn check(input: &InputSpec, opened: &Opened, rules: &[Rule], sha256: String)
     Ok((report, keep))
 }
 
+/// Rows whose id repeats an earlier row's (nulls aside), counted exactly: the ids' 64-bit hashes are
+/// sorted with their positions, in parallel, and only ids whose hashes meet are compared as strings.
+/// On 10M ids a third of the time of polars' `n_unique`, which hashes the strings into a table.
+fn duplicate_ids(ids: &StringChunked) -> u64 {
+    use rayon::prelude::*;
+    use std::hash::BuildHasher;
+    let ids = ids.rechunk();
+    let state = PlFixedStateQuality::default();
+    let mut keys: Vec<(u64, IdxSize)> =
+        ids.iter().enumerate().filter_map(|(i, id)| id.map(|id| (state.hash_one(id), i as IdxSize))).collect();
+    keys.par_sort_unstable();
+    let mut dupes = 0u64;
+    for same_hash in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        let mut values: Vec<Option<&str>> = same_hash.iter().map(|&(_, i)| ids.get(i as usize)).collect();
+        values.sort_unstable();
+        values.dedup();
+        dupes += (same_hash.len() - values.len()) as u64;
+    }
+    dupes
+}
+
 /// Collects a query with polars' streaming engine. A query with one sink
 /// (every query here) always yields a single frame.
 fn collect_streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
@@ -556,15 +619,22 @@ pub fn validate_config_projected(
     let mut lookups = Lookups::default();
     for input in &config.inputs {
         progress.start(input.table, &input.display_path);
-        let (report, frame) = validate_input(input, &options, config, &lookups, mode, projection(input.table))?;
-        match input.table {
-            TableKind::Leads if config.input(TableKind::Orders).is_some() => {
-                lookups.lead_ids = Some(id_lookup(input, &options, "lead_id")?);
+        let id_column = match input.table {
+            TableKind::Leads if config.input(TableKind::Orders).is_some() => Some("lead_id"),
+            TableKind::Orders if config.input(TableKind::Survey).is_some() => Some("order_id"),
+            _ => None,
+        };
+        let (report, frame, ids) = validate_input(input, &options, config, &lookups, mode, projection(input.table), id_column)?;
+        if let Some(column) = id_column {
+            // Loaded: every id of the file is in memory already; checking: scan the file for them.
+            let ids = match ids {
+                Some(ids) => ids,
+                None => id_lookup(input, &options, column)?,
+            };
+            match input.table {
+                TableKind::Leads => lookups.lead_ids = Some(ids),
+                _ => lookups.order_ids = Some(ids),
             }
-            TableKind::Orders if config.input(TableKind::Survey).is_some() => {
-                lookups.order_ids = Some(id_lookup(input, &options, "order_id")?);
-            }
-            _ => {}
         }
         let metadata = crate::load::key_value_metadata(&input.path);
         dataset.tables.insert(input.table, LoadedTable { frame: frame.unwrap_or_default(), report, metadata });
@@ -573,9 +643,9 @@ pub fn validate_config_projected(
     Ok(dataset)
 }
 
-fn id_lookup(input: &InputSpec, options: &ReadOptions, column: &str) -> Result<LazyFrame, DataError> {
+fn id_lookup(input: &InputSpec, options: &ReadOptions, column: &str) -> Result<Ids, DataError> {
     let opened = open(input, options)?;
-    Ok(opened.frame.select([col(column).alias("__key")]).filter(col("__key").is_not_null()))
+    Ok(Ids::Scan(Box::new(opened.frame.select([col(column).alias("__key")]).filter(col("__key").is_not_null()))))
 }
 
 fn validate_input(
@@ -585,23 +655,36 @@ fn validate_input(
     lookups: &Lookups,
     mode: Mode,
     projection: Option<&[&str]>,
-) -> Result<(TableReport, Option<DataFrame>), DataError> {
+    id_column: Option<&str>,
+) -> Result<(TableReport, Option<DataFrame>, Option<Ids>), DataError> {
     // Hash the file on a second thread while polars reads it.
     std::thread::scope(|scope| {
         let hasher = scope.spawn(|| crate::sha256_file(&input.path));
         let mut opened = with_lookups(open(input, options)?, input.table, lookups);
+        let mut ids = None;
+        let mut loaded = None;
         if mode == Mode::Load {
             // Read the file once: the rules then count over the table in memory, and the
             // analysis columns are selected from it without a second read.
-            let frame = collect_streaming(opened.frame.clone()).map_err(polars_err(&input.display_path, "cannot load"))?;
-            opened.frame = frame.lazy();
+            let mut frame = collect_streaming(opened.frame.clone()).map_err(polars_err(&input.display_path, "cannot load"))?;
+            if let Some((Ids::Loaded(keys), column)) = lookup_of(input.table, lookups) {
+                let found = found_in(&frame, column, keys).map_err(polars_err(&input.display_path, "cannot look up ids"))?;
+                frame.with_column(found).map_err(polars_err(&input.display_path, "cannot look up ids"))?;
+            }
+            if let Some(column) = id_column {
+                // Every id, excluded rows too: a link to a row outside the window is still a link.
+                let key = frame.column(column).map_err(polars_err(&input.display_path, "cannot load"))?;
+                ids = Some(Ids::Loaded(key.as_materialized_series().drop_nulls()));
+            }
+            opened.frame = frame.clone().lazy();
+            loaded = Some(frame);
         }
         let rules = rules(&opened, input.table, &config.currency, config.window, &config.stages, lookups);
         let sha256 = hasher
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("hashing thread failed")))
             .map_err(|source| DataError::Io { file: input.display_path.clone(), source })?;
-        let (report, keep) = check(input, &opened, &rules, sha256)?;
+        let (report, keep) = check(input, &opened, &rules, sha256, loaded.as_ref())?;
         let frame = match mode {
             Mode::CheckOnly => None,
             Mode::Load => {
@@ -620,6 +703,24 @@ fn validate_input(
                 Some(frame)
             }
         };
-        Ok((report, frame))
+        Ok((report, frame, ids))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_ids_counts_repeats_exactly_and_ignores_nulls() {
+        let ids = StringChunked::new("id".into(), [Some("a"), Some("b"), None, Some("a"), None, Some("c"), Some("a"), Some("b")]);
+        // "a" three times (2 repeats), "b" twice (1); nulls are not ids.
+        assert_eq!(duplicate_ids(&ids), 3);
+        let unique: StringChunked = (0..10_000).map(|i| Some(format!("L{i:08}"))).collect();
+        assert_eq!(duplicate_ids(&unique), 0);
+        // The same count as polars' n_unique on a larger mix.
+        let mixed: StringChunked = (0..50_000).map(|i| Some(format!("id-{}", (i * 7919) % 31_337))).collect();
+        let n_unique = mixed.n_unique().expect("n_unique");
+        assert_eq!(duplicate_ids(&mixed), (50_000 - n_unique) as u64);
+    }
 }

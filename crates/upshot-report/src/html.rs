@@ -62,9 +62,9 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
     for line in &analysis.context {
         let _ = writeln!(out, "<p class=\"context\">{}</p>", esc(line));
     }
-    if !analysis.decisions.is_empty() {
+    if !run.decisions.is_empty() {
         let _ = writeln!(out, "<h2>Decisions</h2><ul>");
-        for decision in analysis.decisions.iter().take(crate::INLINE_DECISIONS) {
+        for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
             let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
@@ -76,21 +76,21 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             );
         }
         let _ = writeln!(out, "</ul>");
-        if analysis.decisions.len() > crate::INLINE_DECISIONS {
+        if run.decisions.len() > crate::INLINE_DECISIONS {
             let _ = writeln!(
                 out,
                 "<p>The first {} of {} decisions (most money at stake first); all are in <code>result.json</code>.</p>",
                 crate::INLINE_DECISIONS,
-                analysis.decisions.len()
+                run.decisions.len()
             );
         }
     }
-    if !analysis.metrics.is_empty() {
+    if !run.metrics.is_empty() {
         let _ = writeln!(
             out,
             "<h2>Key numbers</h2><table><thead><tr><th>metric</th><th>segment</th><th>estimate</th><th>interval</th></tr></thead><tbody>"
         );
-        for metric in analysis.metrics.iter().take(INLINE_METRICS) {
+        for metric in run.metrics.iter().take(INLINE_METRICS) {
             let interval = match (metric.ci_low, metric.ci_high, metric.level) {
                 (Some(low), Some(high), Some(level)) => format!(
                     "{} to {} ({:.0}%)",
@@ -110,8 +110,8 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             );
         }
         let _ = writeln!(out, "</tbody></table>");
-        if analysis.metrics.len() > INLINE_METRICS {
-            let _ = writeln!(out, "<p>All {} metrics are in <code>result.json</code>.</p>", analysis.metrics.len());
+        if run.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "<p>All {} metrics are in <code>result.json</code>.</p>", run.metrics.len());
         }
     }
     if !analysis.charts.is_empty() {
@@ -147,11 +147,11 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
         );
     }
     let _ = writeln!(out, "</tbody></table><h2>Warnings</h2>");
-    if analysis.warnings.is_empty() {
+    if run.warnings.is_empty() {
         let _ = writeln!(out, "<p>None.</p>");
     } else {
         let _ = writeln!(out, "<ul>");
-        for warning in &analysis.warnings {
+        for warning in &run.warnings {
             let _ = writeln!(out, "<li>{}</li>", esc(warning));
         }
         let _ = writeln!(out, "</ul>");

@@ -79,6 +79,8 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_
 
 /// Writes the whole output folder `<out>/<experiment>/` and returns its path.
 /// An existing folder of the same name is replaced only once the new one is complete.
+/// Metrics, decisions and warnings are read from `run` (the `result.json` document), so an
+/// analysis hands them over once instead of copying them.
 pub fn write_report(out: &Path, run: &ResultJson, analysis: &Analysis) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let final_dir = out.join(&run.experiment);
@@ -103,23 +105,37 @@ fn write_folder(dir: &Path, run: &ResultJson, analysis: &Analysis) -> Result<(),
     let tables_dir = dir.join("tables");
     std::fs::create_dir_all(&charts_dir).map_err(io_err(&charts_dir))?;
     std::fs::create_dir_all(&tables_dir).map_err(io_err(&tables_dir))?;
-    let mut svgs = Vec::new();
-    for chart in &analysis.charts {
-        let svg = chart::svg(chart, &run.currency)?;
-        let svg_path = charts_dir.join(format!("{}.svg", chart.name));
-        std::fs::write(&svg_path, &svg).map_err(io_err(&svg_path))?;
-        chart::png(chart, &run.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
-        svgs.push(svg);
-    }
-    tables::write_csvs(&tables_dir, &analysis.tables, &run.currency)?;
-    tables::write_workbook(&tables_dir.join("tables.xlsx"), &analysis.tables)?;
-    let md_path = dir.join("summary.md");
-    std::fs::write(&md_path, markdown::render(run, analysis)).map_err(io_err(&md_path))?;
-    let html_path = dir.join("summary.html");
-    std::fs::write(&html_path, html::render(run, analysis, &svgs)).map_err(io_err(&html_path))?;
-    let json_path = dir.join("result.json");
-    std::fs::write(&json_path, run.to_json()).map_err(io_err(&json_path))?;
-    Ok(())
+    // The workbook (the slowest file on a large run: a zip of XML) is written on a second
+    // thread while this one writes everything else.
+    std::thread::scope(|scope| {
+        let workbook = scope.spawn(|| tables::write_workbook(&tables_dir.join("tables.xlsx"), &analysis.tables));
+        let rest = (|| {
+            let mut svgs = Vec::new();
+            for chart in &analysis.charts {
+                let svg = chart::svg(chart, &run.currency)?;
+                let svg_path = charts_dir.join(format!("{}.svg", chart.name));
+                std::fs::write(&svg_path, &svg).map_err(io_err(&svg_path))?;
+                chart::png(chart, &run.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
+                svgs.push(svg);
+            }
+            tables::write_csvs(&tables_dir, &analysis.tables, &run.currency)?;
+            let md_path = dir.join("summary.md");
+            std::fs::write(&md_path, markdown::render(run, analysis)).map_err(io_err(&md_path))?;
+            let html_path = dir.join("summary.html");
+            std::fs::write(&html_path, html::render(run, analysis, &svgs)).map_err(io_err(&html_path))?;
+            let json_path = dir.join("result.json");
+            let file = std::fs::File::create(&json_path).map_err(io_err(&json_path))?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+            run.write_json(&mut writer).and_then(|()| std::io::Write::flush(&mut writer)).map_err(io_err(&json_path))
+        })();
+        let workbook = workbook.join().unwrap_or_else(|_| {
+            Err(ReportError::Io {
+                path: tables_dir.display().to_string(),
+                source: std::io::Error::other("workbook thread failed"),
+            })
+        });
+        rest.and(workbook)
+    })
 }
 
 /// Formats a metric value by its unit: money for the currency, percent for shares.

@@ -40,9 +40,9 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
         let _ = writeln!(out, "{line}  ");
     }
     let _ = writeln!(out);
-    if !analysis.decisions.is_empty() {
+    if !run.decisions.is_empty() {
         let _ = writeln!(out, "## Decisions\n");
-        for decision in analysis.decisions.iter().take(crate::INLINE_DECISIONS) {
+        for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
             let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
@@ -53,21 +53,21 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
                 decision.confidence
             );
         }
-        if analysis.decisions.len() > crate::INLINE_DECISIONS {
+        if run.decisions.len() > crate::INLINE_DECISIONS {
             let _ = writeln!(
                 out,
                 "\nThe first {} of {} decisions (most money at stake first); all are in `result.json`.",
                 crate::INLINE_DECISIONS,
-                analysis.decisions.len()
+                run.decisions.len()
             );
         }
         let _ = writeln!(out);
     }
-    if !analysis.metrics.is_empty() {
+    if !run.metrics.is_empty() {
         let _ = writeln!(out, "## Key numbers\n");
         let _ = writeln!(out, "| metric | segment | estimate | interval |");
         let _ = writeln!(out, "|---|---|---|---|");
-        for metric in analysis.metrics.iter().take(INLINE_METRICS) {
+        for metric in run.metrics.iter().take(INLINE_METRICS) {
             let interval = match (metric.ci_low, metric.ci_high, metric.level) {
                 (Some(low), Some(high), Some(level)) => format!(
                     "{} to {} ({:.0}%)",
@@ -86,8 +86,8 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
                 interval
             );
         }
-        if analysis.metrics.len() > INLINE_METRICS {
-            let _ = writeln!(out, "\nAll {} metrics are in `result.json`.", analysis.metrics.len());
+        if run.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "\nAll {} metrics are in `result.json`.", run.metrics.len());
         }
         let _ = writeln!(out);
     }
@@ -122,10 +122,10 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "## Warnings\n");
-    if analysis.warnings.is_empty() {
+    if run.warnings.is_empty() {
         let _ = writeln!(out, "None.");
     }
-    for warning in &analysis.warnings {
+    for warning in &run.warnings {
         let _ = writeln!(out, "- {warning}");
     }
     let _ = writeln!(

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use upshot_cohorts::chainladder::Triangle;
 use upshot_cohorts::projection::{developed_shares, lag_profile};
-use upshot_data::derive::{exact_money_sum, new_customers};
+use upshot_data::derive::{exact_money_sum, new_customers_with};
 use upshot_data::{Dataset, TableKind};
 
 use crate::decide::{Counts, Node, Odds, Rule, Verdict, odds, q_values, shrink_hierarchy, verdict};
@@ -124,9 +125,12 @@ pub struct Computed {
     pub window: (chrono::NaiveDate, chrono::NaiveDate),
 }
 
-fn key_exprs() -> Vec<Expr> {
+/// The level keys with nulls named (`organic` for a channel, `(none)` below), for the key columns of
+/// `frame` that have nulls: filling a column without any would copy 20M strings for nothing.
+fn key_exprs(frame: &DataFrame) -> Vec<Expr> {
     LEVELS
         .iter()
+        .filter(|k| frame.column(k).is_ok_and(|c| c.null_count() > 0))
         .map(|k| {
             let fill = if *k == "channel" { "organic" } else { "(none)" };
             col(*k).fill_null(lit(fill)).alias(*k)
@@ -188,22 +192,27 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let window = (epoch + chrono::Duration::days(i64::from(start)), epoch + chrono::Duration::days(i64::from(end)));
     let in_window = |column: &str| day_expr(column).gt_eq(lit(start)).and(day_expr(column).lt_eq(lit(end)));
-    let mut count_outside = |kind: TableKind, frame: &DataFrame, column: &str| -> Result<(), SegmentsError> {
+    let mut count_outside = |kind: TableKind, frame: &DataFrame, column: &str| -> Result<u64, SegmentsError> {
         let outside = streaming(frame.clone().lazy().select([in_window(column).not().sum().cast(DataType::UInt64).alias("n")]))
             .map_err(err("count rows outside the window"))?;
         let n = outside.column("n").ok().and_then(|c| c.u64().ok().and_then(|c| c.get(0))).unwrap_or(0);
         if n > 0 {
             exclusions.insert((kind, "outside_window".into()), n);
         }
-        Ok(())
+        Ok(n)
     };
-    count_outside(TableKind::Spend, &spend.frame, "date")?;
-    count_outside(TableKind::Leads, &leads.frame, "created_at")?;
+    let spend_outside = count_outside(TableKind::Spend, &spend.frame, "date")?;
+    let leads_outside = count_outside(TableKind::Leads, &leads.frame, "created_at")?;
+    // Filtering copies every column: only when some row is outside.
+    let within = |frame: &DataFrame, column: &str, outside: u64| {
+        let rows = frame.clone().lazy();
+        if outside > 0 { rows.filter(in_window(column)) } else { rows }
+    };
 
-    let spend_rows = spend.frame.clone().lazy().filter(in_window("date")).with_columns(key_exprs());
+    let spend_rows = within(&spend.frame, "date", spend_outside).with_columns(key_exprs(&spend.frame));
 
     // Leads per ad and stage.
-    let lead_rows = leads.frame.clone().lazy().filter(in_window("created_at")).with_columns(key_exprs());
+    let lead_rows = within(&leads.frame, "created_at", leads_outside).with_columns(key_exprs(&leads.frame));
     let present: Vec<&str> = STAGES
         .iter()
         .copied()
@@ -214,27 +223,40 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     let leads_by_ad = streaming(lead_rows.clone().group_by(LEVELS.map(col)).agg(lead_aggs)).map_err(err("count leads per ad"))?;
 
     // Purchases: new customers whose first paid order links to a lead of the window.
-    let firsts = new_customers(&orders.frame).map_err(err("find new customers"))?;
+    let firsts =
+        new_customers_with(&orders.frame, Some(&["lead_id", "paid_at", "revenue", "channel", "campaign", "ad_group", "ad"]))
+            .map_err(err("find new customers"))?;
     let firsts_height = firsts.height() as u64;
     let mut lead_columns: Vec<Expr> = vec![col("lead_id"), week_expr("created_at")];
     lead_columns.extend(LEVELS.map(col));
     let bought = firsts
         .clone()
         .lazy()
+        .with_row_index("__first", None)
         .filter(col("lead_id").is_not_null())
-        .select([col("lead_id"), week_expr("paid_at").alias("paid_week"), col("revenue")])
-        .join(lead_rows.select(lead_columns), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Inner))
-        .collect()
-        .map_err(err("link purchases to leads"))?;
+        .select([col("__first"), col("lead_id"), week_expr("paid_at").alias("paid_week"), col("revenue")])
+        .join(lead_rows.select(lead_columns), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Inner));
+    // Streaming: a third faster than the in-memory join here; everything downstream is order-free
+    // (counts and integer money sums).
+    let bought = streaming(bought).map_err(err("link purchases to leads"))?;
     // New customers without a lead of the window (search buyers who never filled a form, brand
-    // clicks): their first order's own click attribution, when paid in the window.
+    // clicks): their first order's own click attribution, when paid in the window. The first orders
+    // the join did not link are marked by position, without a second join on the lead id.
+    let mut unlinked = vec![true; firsts.height()];
+    let linked = bought.column("__first").and_then(|c| c.idx().cloned()).map_err(err("link purchases to leads"))?;
+    for row in linked.iter().flatten() {
+        unlinked[row as usize] = false;
+    }
+    let unlinked = BooleanChunked::from_iter_values("unlinked".into(), unlinked.into_iter());
     let mut direct_keys: Vec<Expr> = vec![col("lead_id"), col("revenue"), week_expr("paid_at").alias("paid_week")];
-    direct_keys.extend(key_exprs());
+    direct_keys.extend(LEVELS.map(col));
+    let direct_names = key_exprs(&firsts);
     let direct = firsts
         .lazy()
-        .filter(in_window("paid_at"))
+        .with_column(lit(unlinked.into_series()))
+        .filter(col("unlinked").and(in_window("paid_at")))
         .select(direct_keys)
-        .join(bought.clone().lazy().select([col("lead_id")]), [col("lead_id")], [col("lead_id")], JoinArgs::new(JoinType::Anti))
+        .with_columns(direct_names)
         .filter(col("channel").neq(lit("organic")))
         .collect()
         .map_err(err("attribute purchases without a lead"))?;
@@ -309,31 +331,27 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     // Spend per ad, with clicks weighted by the share of their purchases that has had time to arrive
     // (week of the click as the lead's week); summed in integer millionths so the order of rows
     // cannot change a byte.
-    let shares = DataFrame::new(
-        developed.len(),
-        vec![
-            Column::new("age".into(), (0..developed.len() as i32).collect::<Vec<i32>>()),
-            Column::new("share".into(), developed.clone()),
-        ],
-    )
-    .map_err(err("build the maturity table"))?;
+    // Share arrived by age (weeks before the last week), 1 past the measured ages; looked up by
+    // position rather than joined, so the 20M spend rows are not hashed or copied.
+    let mut share_by_age = developed.clone();
+    share_by_age.push(1.0);
+    let oldest = (share_by_age.len() - 1) as i32;
+    let share = lit(Series::new("share".into(), share_by_age))
+        .gather((lit(last_week) - week_expr("date")).clip(lit(0), lit(oldest)).cast(IDX_DTYPE), false)
+        .alias("share");
     let by_ad = streaming(
-        spend_rows
-            .with_column((lit(last_week) - week_expr("date")).alias("age"))
-            .join(shares.lazy(), [col("age")], [col("age")], JoinArgs::new(JoinType::Left))
-            .group_by(LEVELS.map(col))
-            .agg([
-                exact_money_sum("cost"),
-                col("impressions").sum().cast(DataType::Float64).alias("impressions"),
-                col("clicks").sum().cast(DataType::Float64).alias("clicks"),
-                ((col("clicks").cast(DataType::Float64) * col("share").fill_null(lit(1.0)) * lit(1e6))
-                    .round(0, RoundMode::HalfToEven)
-                    .cast(DataType::Int64)
-                    .sum()
-                    .cast(DataType::Float64)
-                    / lit(1e6))
-                .alias("effective_clicks"),
-            ]),
+        spend_rows.with_column(share).group_by(LEVELS.map(col)).agg([
+            exact_money_sum("cost"),
+            col("impressions").sum().cast(DataType::Float64).alias("impressions"),
+            col("clicks").sum().cast(DataType::Float64).alias("clicks"),
+            ((col("clicks").cast(DataType::Float64) * col("share") * lit(1e6))
+                .round(0, RoundMode::HalfToEven)
+                .cast(DataType::Int64)
+                .sum()
+                .cast(DataType::Float64)
+                / lit(1e6))
+            .alias("effective_clicks"),
+        ]),
     )
     .map_err(err("sum spend per ad"))?;
 
@@ -441,17 +459,17 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     let shrunk = shrink_hierarchy(&nodes);
     let kappa: Vec<f64> = shrunk.iter().map(|(k, _)| *k).collect();
     for (level, (_, posteriors)) in levels.iter_mut().zip(shrunk) {
-        for (segment, posterior) in level.iter_mut().zip(posteriors) {
+        level.par_iter_mut().zip(posteriors).for_each(|(segment, posterior)| {
             segment.posterior = posterior;
             segment.interval = posterior.interval(params.level);
-        }
+        });
     }
 
     // Decisions per ad.
     let rule = Rule { pause_multiple: params.pause_multiple, probability: params.scale_probability, fdr: params.fdr };
     let ad_level = &levels[LEVELS.len() - 1];
     let candidates: Vec<Option<(f64, Odds)>> = ad_level
-        .iter()
+        .par_iter()
         .map(|s| {
             let target = params.target_cac.of(&s.keys[0])?;
             odds(&s.posterior, &s.measures.counts(), target, &rule).map(|o| (target, o))

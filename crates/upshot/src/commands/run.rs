@@ -193,9 +193,10 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
             .collect(),
         config_sha256: config.sha256.clone(),
         seed: config.seed,
-        metrics: analysis.metrics.clone(),
-        decisions: analysis.decisions.clone(),
-        warnings: analysis.warnings.clone(),
+        // Moved, not copied: the summaries read them from the one document.
+        metrics: std::mem::take(&mut analysis.metrics),
+        decisions: std::mem::take(&mut analysis.decisions),
+        warnings: std::mem::take(&mut analysis.warnings),
     };
     Ok(upshot_report::write_report(out, &run, &analysis)?)
 }
