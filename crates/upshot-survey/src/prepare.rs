@@ -164,7 +164,11 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
             col("__surveyed").fill_null(lit(false)).alias("__surveyed"),
             col("answered_at").lt(col("paid_at")).fill_null(lit(false)).alias("__early"),
         ]);
-    let joined = collect(joined, "join the survey to first orders")?;
+    // Streaming keeps the left order too, and runs this join faster than the in-memory engine.
+    let joined = joined
+        .collect_with_engine(Engine::Streaming)
+        .map(|frames| frames.unwrap_single())
+        .map_err(SurveyError::polars("join the survey to first orders"))?;
     let counts = collect(
         joined.clone().lazy().select([
             col("__surveyed").cast(DataType::UInt64).sum().alias("surveyed"),
