@@ -73,6 +73,26 @@ impl Triangle {
         Self { cells: rows.iter().map(|r| (0..ages).map(|k| r.get(k).copied()).collect()).collect() }
     }
 
+    /// A cumulative triangle from per-age increments, with the cells of each cohort past `latest[i]`
+    /// (its latest observed age) unknown.
+    pub fn from_increments(increments: &[Vec<f64>], latest: &[usize]) -> Self {
+        let cells = increments
+            .iter()
+            .zip(latest)
+            .map(|(row, &last)| {
+                let mut total = 0.0;
+                row.iter()
+                    .enumerate()
+                    .map(|(age, v)| {
+                        total += v;
+                        (age <= last).then_some(total)
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { cells }
+    }
+
     fn ages(&self) -> usize {
         self.cells.first().map_or(0, Vec::len)
     }

@@ -179,23 +179,7 @@ impl Cohorts {
 
     /// A cumulative triangle from increments, cells past the latest observed age unknown.
     pub fn triangle(&self, increments: &[Vec<f64>]) -> Triangle {
-        let latest = self.latest_age();
-        Triangle {
-            cells: increments
-                .iter()
-                .zip(&latest)
-                .map(|(row, &last)| {
-                    let mut total = 0.0;
-                    row.iter()
-                        .enumerate()
-                        .map(|(age, v)| {
-                            total += v;
-                            (age <= last).then_some(total)
-                        })
-                        .collect()
-                })
-                .collect(),
-        }
+        Triangle::from_increments(increments, &self.latest_age())
     }
 }
 

@@ -139,6 +139,16 @@ fn add(daily: &mut Daily, frame: &DataFrame, metric: &str) -> PolarsResult<()> {
     Ok(())
 }
 
+/// Adds `value` (one aggregate of `rows`) per day, channel and campaign to `daily` as `metric`.
+fn add_per_day(daily: &mut Daily, rows: LazyFrame, value: Expr, metric: &str, keys: &[Expr]) -> PolarsResult<()> {
+    let per_day = rows
+        .group_by([col("day"), keys[0].clone(), keys[1].clone()])
+        .agg([value.alias("value")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    add(daily, &per_day, metric)
+}
+
 /// Counts rows of `frame` by day in [start, end], and the rows outside.
 fn daily_counts(frame: LazyFrame, column: &str, start: i32, end: i32) -> PolarsResult<(DataFrame, u64, u64)> {
     let with_day = frame.with_column(day_expr(column));
@@ -205,45 +215,26 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         daily_counts(spend.frame.clone().lazy(), "date", start, end).map_err(polars("select spend days"))?;
     exclude(TableKind::Spend, "after_as_of", after);
     exclude(TableKind::Spend, "before_pacing_history", before);
-    let cost = rows
-        .lazy()
-        .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
-        .agg([exact_money_sum("cost").alias("value")])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(polars("sum spend per day"))?
-        .unwrap_single();
-    add(&mut daily, &cost, "cost").map_err(polars("read daily spend"))?;
+    add_per_day(&mut daily, rows.lazy(), exact_money_sum("cost"), "cost", &key_columns).map_err(polars("sum spend per day"))?;
 
     let (rows, after, before) =
         daily_counts(leads.frame.clone().lazy(), "created_at", start, end).map_err(polars("select lead days"))?;
     exclude(TableKind::Leads, "after_as_of", after);
     exclude(TableKind::Leads, "before_pacing_history", before);
-    let lead_counts = rows
-        .lazy()
-        .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
-        .agg([len().alias("value")])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(polars("count leads per day"))?
-        .unwrap_single();
-    add(&mut daily, &lead_counts, "lead").map_err(polars("read daily leads"))?;
+    add_per_day(&mut daily, rows.lazy(), len(), "lead", &key_columns).map_err(polars("count leads per day"))?;
     for stage in ["target_lead", "call", "proposal", "negotiation"] {
         let column = format!("{stage}_at");
         if !leads.frame.get_column_names().iter().any(|c| c.as_str() == column) {
             continue;
         }
-        let counts = leads
+        let reached = leads
             .frame
             .clone()
             .lazy()
             .filter(col(column.as_str()).is_not_null())
             .with_column(day_expr(&column))
-            .filter(col("day").gt_eq(lit(start)).and(col("day").lt_eq(lit(end))))
-            .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
-            .agg([len().alias("value")])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(polars("count funnel stages per day"))?
-            .unwrap_single();
-        add(&mut daily, &counts, stage).map_err(polars("read daily stages"))?;
+            .filter(col("day").gt_eq(lit(start)).and(col("day").lt_eq(lit(end))));
+        add_per_day(&mut daily, reached, len(), stage, &key_columns).map_err(polars("count funnel stages per day"))?;
     }
 
     // Purchases (new customers) and net revenue from orders.
@@ -251,15 +242,8 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         daily_counts(orders.frame.clone().lazy(), "paid_at", start, end).map_err(polars("select order days"))?;
     exclude(TableKind::Orders, "after_as_of", after);
     exclude(TableKind::Orders, "before_pacing_history", before);
-    let revenue = rows
-        .clone()
-        .lazy()
-        .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
-        .agg([exact_money_sum("revenue").alias("value")])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(polars("sum revenue per day"))?
-        .unwrap_single();
-    add(&mut daily, &revenue, "revenue").map_err(polars("read daily revenue"))?;
+    add_per_day(&mut daily, rows.clone().lazy(), exact_money_sum("revenue"), "revenue", &key_columns)
+        .map_err(polars("sum revenue per day"))?;
     // A customer is new on the day of its first paid order ever (earliest paid_at, ties by
     // order_id): the paid orders of the pacing window whose customer paid nothing before it,
     // first per customer.
@@ -272,13 +256,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         .map_err(polars("find new customers"))?
         .unwrap_single();
     let firsts = new_customers(&window).map_err(polars("find new customers"))?;
-    let purchases = firsts
-        .lazy()
-        .group_by([col("day"), key_columns[0].clone(), key_columns[1].clone()])
-        .agg([len().alias("value")])
-        .collect()
-        .map_err(polars("count new customers per day"))?;
-    add(&mut daily, &purchases, "purchase").map_err(polars("read daily purchases"))?;
+    add_per_day(&mut daily, firsts.lazy(), len(), "purchase", &key_columns).map_err(polars("count new customers per day"))?;
 
     // The plan of the month: channel totals (campaign null) and campaign rows.
     let month_day = days_since_epoch(month_start);

@@ -309,23 +309,8 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
             }
         }
     }
-    let triangle = Triangle {
-        cells: increments
-            .iter()
-            .enumerate()
-            .map(|(row, inc)| {
-                let latest = (weeks - 1 - row).min(ages - 1);
-                let mut total = 0.0;
-                inc.iter()
-                    .enumerate()
-                    .map(|(k, v)| {
-                        total += v;
-                        (k <= latest).then_some(total)
-                    })
-                    .collect()
-            })
-            .collect(),
-    };
+    let latest: Vec<usize> = (0..weeks).map(|row| (weeks - 1 - row).min(ages - 1)).collect();
+    let triangle = Triangle::from_increments(&increments, &latest);
     let developed = developed_shares(&lag_profile(&triangle));
 
     // Spend per ad, with clicks weighted by the share of their purchases that has had time to arrive
