@@ -106,9 +106,13 @@ where
     // Grouped bars carry a legend of several series in the upper left: leave it room above the bars.
     let headroom = if chart.kind == ChartKind::GroupedBars { 1.3 } else { 1.12 };
     let y_max = if y_max > 0.0 { y_max * headroom } else { 1.0 };
-    // About eight x labels fit a slide without overlapping.
+    // About eight x labels fit a slide without overlapping; each is cut to its share of the width
+    // (about 12 px a character at the label size), ending in an ellipsis.
     let label_every = n.div_ceil(8).max(1);
-    let categories = chart.categories.clone();
+    let shown = n.div_ceil(label_every).max(1);
+    let plot_width = (plot_area.dim_in_pixel().0 as usize).saturating_sub(200);
+    let max_chars = (plot_width / shown / 12).max(6);
+    let categories: Vec<String> = chart.categories.iter().map(|c| ellipsize(c, max_chars)).collect();
     let y_format = chart.y_format.clone();
     let mut ctx = ChartBuilder::on(&plot_area)
         .margin_left(30)
@@ -289,6 +293,16 @@ where
     Ok(())
 }
 
+/// `text` cut to `max` characters, the last one an ellipsis when anything was cut.
+fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// A matrix of shares: rows are the series, columns the categories; each cell is
 /// shaded from white (0%) to the palette's blue (100%) and carries its percentage.
 fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), ReportError>
@@ -405,6 +419,13 @@ mod tests {
             highlight_label: "on".into(),
             reference: None,
         }
+    }
+
+    #[test]
+    fn long_labels_are_cut_by_characters_with_an_ellipsis() {
+        assert_eq!(ellipsize("video_0302", 12), "video_0302");
+        assert_eq!(ellipsize("influencer_anna_codes (post)", 12), "influencer_…");
+        assert_eq!(ellipsize("аналитика данных certificate", 10), "аналитика…");
     }
 
     #[test]

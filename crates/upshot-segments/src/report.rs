@@ -72,6 +72,12 @@ fn action(v: &Verdict) -> Action {
     }
 }
 
+/// "1 more click", "2,795 more clicks" (three decimals on the odds beside it: 0.896 must not read as 0.90).
+fn more_clicks(more: f64) -> String {
+    let n = more.ceil().max(1.0);
+    if n == 1.0 { "1 more click".into() } else { format!("{} more clicks", count(n)) }
+}
+
 fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Decision {
     let (c, lo, hi) = cac(s).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
     let m = &s.measures;
@@ -107,19 +113,15 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
         Verdict::NeedsData(more) if d.odds.p_above > d.odds.p_within => (
             1.0 - d.odds.p_above,
             format!(
-                "P(CAC > {} x target) = {:.2}: about {} more clicks to confirm a pause at this rate",
+                "P(CAC > {} x target) = {:.3}: about {} to confirm a pause at this rate",
                 params.pause_multiple,
                 d.odds.p_above,
-                count(more.ceil())
+                more_clicks(more)
             ),
         ),
         Verdict::NeedsData(more) => (
             1.0 - d.odds.p_within,
-            format!(
-                "P(CAC <= target) = {:.2}: about {} more clicks to confirm a scale at this rate",
-                d.odds.p_within,
-                count(more.ceil())
-            ),
+            format!("P(CAC <= target) = {:.3}: about {} to confirm a scale at this rate", d.odds.p_within, more_clicks(more)),
         ),
     };
     Decision {
