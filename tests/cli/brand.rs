@@ -1,0 +1,116 @@
+//! The brand test and its design command.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::common::*;
+
+fn brand_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
+    Case::with_kind("brand-test", &["orders", "spend", "schedule"], "", params, prepare)
+}
+
+#[test]
+fn brand_test_recovers_the_planted_effect_and_accounts_for_rows() {
+    let case = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 2000", |_| {});
+    let (result, out) = case.result();
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    let true_effect = truth["brand_test"]["incremental_purchases_per_on_day"].as_f64().expect("truth");
+    let headline = result["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "incremental_purchases_per_unit" && m["segment"].as_object().is_some_and(|s| s.is_empty()))
+        .expect("headline metric")
+        .clone();
+    let (lo, hi) = (headline["ci_low"].as_f64().expect("low"), headline["ci_high"].as_f64().expect("high"));
+    assert!(lo <= true_effect && true_effect <= hi, "true {true_effect} outside [{lo}, {hi}]");
+    assert_eq!(headline["level"].as_f64(), Some(0.95));
+    let cost = result["metrics"].as_array().expect("m").iter().find(|m| m["name"] == "incremental_cost_total").expect("cost")["estimate"]
+        .as_f64()
+        .expect("cost");
+    let true_cost = truth["brand_test"]["incremental_cost_total"].as_f64().expect("truth cost");
+    assert!((cost - true_cost).abs() < 0.01, "cost {cost} vs truth {true_cost}");
+    for input in result["inputs"].as_array().expect("inputs") {
+        let excluded: u64 = input["rows_excluded"].as_object().expect("map").values().map(|v| v.as_u64().expect("n")).sum();
+        assert_eq!(input["rows"].as_u64(), Some(input["rows_used"].as_u64().expect("used") + excluded), "{input}");
+    }
+    let orders = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == "orders").expect("orders").clone();
+    assert!(orders["rows_excluded"]["outside_test_window"].as_u64().unwrap_or(0) > 0, "{orders}");
+    let decision = &result["decisions"][0];
+    assert!(["keep", "scale", "cut", "needs-data"].contains(&decision["action"].as_str().expect("action")));
+    for chart in ["daily", "rerandomization", "effects", "cannibalization"] {
+        assert!(out.join(format!("case/charts/{chart}.png")).is_file(), "missing {chart}.png");
+    }
+}
+
+#[test]
+fn brand_test_bad_inputs_are_named() {
+    let no_match = brand_case("brand_campaigns = [\"nothing_like_this*\"]\ndraws = 500", |_| {});
+    assert_analysis_rejects(&no_match, &["spend.parquet", "`campaign`", "no campaign matches", "brand_search"]);
+
+    let gap = brand_case("draws = 500", |dir| {
+        edit("brand_schedule", dir, |df| {
+            df.lazy().with_row_index("i", None).filter(col("i").neq(lit(10))).drop(cols(["i"])).collect().expect("drop")
+        })
+    });
+    assert_analysis_rejects(&gap, &["brand_schedule.parquet", "does not cover", "2025-10-16"]);
+
+    let all_off =
+        brand_case("draws = 500", |dir| edit("brand_schedule", dir, |df| set_where(df, lit(true), "brand_on", lit(false))));
+    assert_analysis_rejects(&all_off, &["brand_schedule.parquet", "`brand_on`", "no on units"]);
+
+    let regions = brand_case("draws = 500", |dir| {
+        edit("brand_schedule", dir, |df| set_where(df, lit(true), "region", lit("north")));
+        edit("orders", dir, |df| set_where(df, lit(true), "region", lit("south")));
+    });
+    assert_analysis_rejects(&regions, &["orders.parquet", "`region`", "regions the schedule does not have", "south"]);
+
+    let regional_schedule_only = brand_case("draws = 500", |dir| {
+        edit("brand_schedule", dir, |df| set_where(df, lit(true), "region", lit("north")));
+    });
+    assert_analysis_rejects(&regional_schedule_only, &["orders.parquet", "`region`", "none of the", "has a region"]);
+
+    let bad_param = brand_case("draws = 500\nmargins = 0.3", |_| {});
+    assert_run_fails(&bad_param, 2, &["margins"]);
+}
+
+#[test]
+fn brand_test_design_writes_a_balanced_schedule_and_a_power_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schedule = dir.path().join("schedule.parquet");
+    let reports = dir.path().join("reports");
+    let output = upshot(&[
+        "brand-test",
+        "design",
+        "--start",
+        "2026-03-02",
+        "--days",
+        "56",
+        "--block-days",
+        "7",
+        "--washout-days",
+        "1",
+        "--seed",
+        "5",
+        "--out",
+        schedule.to_str().expect("utf8"),
+        "--history",
+        sample("orders").to_str().expect("utf8"),
+        "--report-out",
+        reports.to_str().expect("utf8"),
+        "--simulations",
+        "200",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let frame = read(&schedule);
+    assert_eq!(frame.height(), 56);
+    let on = frame.column("brand_on").expect("col").bool().expect("bool").sum().unwrap_or(0);
+    assert_eq!(on, 28);
+    let washout = frame.column("washout").expect("col").bool().expect("bool").sum().unwrap_or(0);
+    assert_eq!(washout, 8);
+    assert!(reports.join("brand-test-design/charts/power.png").is_file());
+    let power = std::fs::read_to_string(reports.join("brand-test-design/tables/power.csv")).expect("power table");
+    assert!(power.lines().count() > 5, "{power}");
+}
