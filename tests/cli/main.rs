@@ -15,3 +15,4 @@ mod segments;
 mod snapshots;
 mod survey;
 mod synth;
+mod validate;

@@ -21,6 +21,7 @@ pub mod config;
 pub mod contract;
 pub mod derive;
 pub mod error;
+pub mod infer;
 pub mod load;
 pub mod validate;
 
@@ -32,6 +33,7 @@ use sha2::{Digest, Sha256};
 pub use config::{ExperimentConfig, InputSpec, Kind, Window};
 pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
 pub use error::{AnalysisError, DataError, ErrorClass};
+pub use infer::{TableGuess, guess_table};
 pub use validate::{
     Dataset, LoadedTable, Mode, NoProgress, Progress, Projection, TableReport, validate_config, validate_config_projected,
 };

@@ -40,7 +40,7 @@ const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 /// Checks that the file exists, is not empty, and is framed as Parquet, so
 /// that a CSV renamed to `.parquet` or a truncated download gets a plain
 /// message instead of a decoder error.
-fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
+pub(crate) fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
     let file_name = input.display_path.clone();
     let io_error = |source| DataError::Io { file: file_name.clone(), source };
     let mut file = File::open(&input.path).map_err(io_error)?;

@@ -112,10 +112,11 @@ pub struct SynthArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Experiment configs (*.toml) or a folder of them; or Parquet files with --table.
+    /// Experiment configs (*.toml) or a folder of them; or Parquet exports, whose table comes from
+    /// --table, else from the file name (orders.parquet, spend_2025.parquet), else from the columns.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Contract table of the Parquet files given (spend, leads, orders, touchpoints, survey, plan, schedule).
+    /// Contract table of every Parquet file given (spend, leads, orders, touchpoints, survey, plan, schedule).
     #[arg(long)]
     pub table: Option<String>,
     /// Currency the files must hold, for files given directly.

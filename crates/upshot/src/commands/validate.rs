@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use upshot_data::{ExperimentConfig, InputSpec, Kind, Mode, TableKind, TableReport, validate_config};
+use upshot_data::{ExperimentConfig, InputSpec, Kind, Mode, TableGuess, TableKind, TableReport, guess_table, validate_config};
 
 use crate::cli::ValidateArgs;
 use crate::commands::run::{collect_configs, progress_for};
@@ -11,12 +11,20 @@ use crate::error::CliError;
 use crate::printer::Printer;
 
 pub fn cmd(args: &ValidateArgs, printer: &Printer) -> Result<(), CliError> {
-    let configs = match &args.table {
-        Some(table) => vec![config_for_files(&args.paths, table, &args.currency)?],
-        None => {
-            collect_configs(&args.paths)?.iter().map(|path| ExperimentConfig::from_file(path)).collect::<Result<Vec<_>, _>>()?
+    // Loose data files (anything but a folder or a *.toml) are validated as contract tables.
+    let (files, config_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.paths.iter().cloned().partition(|p| p.is_file() && p.extension().is_none_or(|ext| ext != "toml"));
+    let mut configs = Vec::new();
+    if !config_paths.is_empty() {
+        for path in collect_configs(&config_paths)? {
+            configs.push(ExperimentConfig::from_file(&path)?);
         }
-    };
+    }
+    if !files.is_empty() {
+        configs.extend(configs_for_files(&files, args.table.as_deref(), &args.currency, printer)?);
+    } else if args.table.is_some() {
+        return Err(CliError::Usage("--table names the table of Parquet files given directly; none was given".into()));
+    }
     for config in configs {
         let progress = progress_for(printer, &config);
         let dataset = validate_config(&config, Mode::CheckOnly, &progress)?;
@@ -30,34 +38,72 @@ pub fn cmd(args: &ValidateArgs, printer: &Printer) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A config that validates loose Parquet files as one contract table.
-fn config_for_files(paths: &[PathBuf], table: &str, currency: &str) -> Result<ExperimentConfig, CliError> {
-    let kind = TableKind::from_name(table).ok_or_else(|| {
-        let names: Vec<&str> = TableKind::ALL.iter().map(|t| t.name()).collect();
-        CliError::Usage(format!("unknown table `{table}`; expected one of: {}", names.join(", ")))
-    })?;
-    if paths.len() != 1 {
-        return Err(CliError::Usage("--table validates one Parquet file at a time".into()));
+/// The contract table of each loose file: `--table` when given, else its name,
+/// else its columns (said on stdout); files of different tables are checked
+/// together (orders against their leads), a second file of a table in a further run.
+fn configs_for_files(
+    paths: &[PathBuf],
+    table: Option<&str>,
+    currency: &str,
+    printer: &Printer,
+) -> Result<Vec<ExperimentConfig>, CliError> {
+    let names = || TableKind::ALL.iter().map(|t| t.name()).collect::<Vec<_>>().join("|");
+    let given = match table {
+        Some(table) => Some(
+            TableKind::from_name(table)
+                .ok_or_else(|| CliError::Usage(format!("unknown table `{table}`; expected one of: {}", names())))?,
+        ),
+        None => None,
+    };
+    let mut groups: Vec<Vec<InputSpec>> = Vec::new();
+    for path in paths {
+        let kind = match given {
+            Some(kind) => kind,
+            None => match guess_table(path)? {
+                TableGuess::ByName(kind) => {
+                    printer.out(&format!("{}: checked as the `{kind}` table (from its file name)", path.display()));
+                    kind
+                }
+                TableGuess::ByColumns(kind) => {
+                    printer.out(&format!("{}: checked as the `{kind}` table (from its columns)", path.display()));
+                    kind
+                }
+                TableGuess::Unknown(why) => {
+                    return Err(CliError::Usage(format!(
+                        "{}: cannot tell which contract table this file holds: {why}\n  name it: upshot validate --table <{}> {}",
+                        path.display(),
+                        names(),
+                        path.display()
+                    )));
+                }
+            },
+        };
+        let input =
+            InputSpec { table: kind, display_path: path.display().to_string(), path: path.clone(), renames: Default::default() };
+        match groups.iter_mut().find(|group| group.iter().all(|i| i.table != kind)) {
+            Some(group) => group.push(input),
+            None => groups.push(vec![input]),
+        }
     }
-    let path = &paths[0];
-    Ok(ExperimentConfig {
-        path: Path::new("(command line)").to_path_buf(),
-        name: "validate".into(),
-        kind: Kind::Inspect,
-        currency: currency.to_uppercase(),
-        seed: 0,
-        timezone: None,
-        stages: upshot_data::DEFAULT_STAGES.iter().map(|s| s.to_string()).collect(),
-        window: None,
-        inputs: vec![InputSpec {
-            table: kind,
-            display_path: path.display().to_string(),
-            path: path.clone(),
-            renames: Default::default(),
-        }],
-        params: Default::default(),
-        sha256: String::new(),
-    })
+    Ok(groups
+        .into_iter()
+        .map(|mut inputs| {
+            inputs.sort_by_key(|input| input.table);
+            ExperimentConfig {
+                path: Path::new("(command line)").to_path_buf(),
+                name: "validate".into(),
+                kind: Kind::Inspect,
+                currency: currency.to_uppercase(),
+                seed: 0,
+                timezone: None,
+                stages: upshot_data::DEFAULT_STAGES.iter().map(|s| s.to_string()).collect(),
+                window: None,
+                inputs,
+                params: Default::default(),
+                sha256: String::new(),
+            }
+        })
+        .collect())
 }
 
 pub fn accounting_table(reports: &[&TableReport]) -> String {
