@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-xl}
 cargo build --release -p upshot --quiet
-cargo build --release -p upshot-cohorts --example chainladder_bench --quiet
+cargo build --release -p upshot-development --example chainladder_bench --quiet
 source bench/common.sh
 dir=bench-data/$scale
 generated "$dir" "$scale"

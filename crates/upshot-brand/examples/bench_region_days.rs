@@ -14,8 +14,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
+use upshot_analysis::{Kind, Seed};
 use upshot_brand::design::{DesignParams, design};
-use upshot_brand::{Params, analyze};
+use upshot_brand::{BrandTest, Params};
 use upshot_data::{Dataset, LoadedTable, TableKind, TableReport};
 
 fn loaded(table: TableKind, frame: DataFrame, metadata: BTreeMap<String, String>) -> LoadedTable {
@@ -122,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  intervals {:.2?}", timer.elapsed());
     }
     let timer = Instant::now();
-    let (analysis, _) = analyze(&data, &params, 42)?;
+    let analysis = BrandTest::run(&data, &params, Seed(42))?.analysis;
     println!("analysis with {draws} draws: {:.2?}", timer.elapsed());
     println!("{}", analysis.headline);
     Ok(())

@@ -21,21 +21,40 @@ mod report;
 pub mod units;
 
 use serde::Deserialize;
-use upshot_data::{Dataset, TableKind};
-use upshot_result::Analysis;
+use upshot_analysis::params::{check_draws, check_level, check_margin};
+use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
 /// Errors of the brand-test analysis: the analysis error every analysis crate shares.
 pub type BrandError = upshot_data::AnalysisError;
 
-/// The tables the analysis reads.
-pub const INPUTS: [TableKind; 3] = [TableKind::Orders, TableKind::Spend, TableKind::Schedule];
+/// The brand on/off test, `kind = "brand-test"`.
+pub struct BrandTest;
 
-/// The columns the analysis reads from each table (the rest are validated, not loaded).
-pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
-    match table {
-        TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "channel", "campaign", "region"]),
-        TableKind::Spend => Some(&["date", "campaign", "region", "cost"]),
-        _ => None,
+impl Kind for BrandTest {
+    const NAME: &'static str = "brand-test";
+    const INPUTS: &'static [TableKind] = &[TableKind::Orders, TableKind::Spend, TableKind::Schedule];
+    type Params = Params;
+
+    fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
+        Params::from_table(table)
+    }
+
+    /// The columns the analysis reads from each table (the rest are validated, not loaded).
+    fn columns(_: &Params, table: TableKind) -> Option<&'static [&'static str]> {
+        match table {
+            TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "channel", "campaign", "region"]),
+            TableKind::Spend => Some(&["date", "campaign", "region", "cost"]),
+            _ => None,
+        }
+    }
+
+    /// A pure function of the validated tables, the params and the seed.
+    fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
+        let matcher = units::BrandMatcher::new(&params.brand_campaigns)?;
+        let test = units::assemble(data, &matcher)?;
+        let inference = engine::rerandomize(&test.units, params.draws, seed.0);
+        let analysis = report::build(&test, &inference, params, &data.currency);
+        Ok(Outcome { analysis, exclusions: test.exclusions })
     }
 }
 
@@ -54,7 +73,7 @@ struct RawParams {
 pub struct Params {
     /// Glob patterns of brand campaign names, case-insensitive [`["*brand*"]`].
     pub brand_campaigns: Vec<String>,
-    /// Re-randomization draws [10000].
+    /// Re-randomization draws \[10000\].
     pub draws: usize,
     /// Interval level [0.95].
     pub level: f64,
@@ -79,18 +98,9 @@ impl Params {
         if params.brand_campaigns.is_empty() {
             return Err(BrandError::Params("`brand_campaigns` must list at least one pattern".into()));
         }
-        if !(0.5..1.0).contains(&params.level) {
-            return Err(BrandError::Params(format!("`level = {}` must be in [0.5, 1)", params.level)));
-        }
-        if params.draws < 100 {
-            return Err(BrandError::Params(format!(
-                "`draws = {}` is too few; use at least 1000 (10000 by default)",
-                params.draws
-            )));
-        }
-        if !(params.margin > 0.0 && params.margin <= 1.0) {
-            return Err(BrandError::Params(format!("`margin = {}` must be in (0, 1]", params.margin)));
-        }
+        check_level(params.level)?;
+        check_draws(params.draws, 100, 10_000)?;
+        check_margin(params.margin)?;
         if params.break_even_cpa.is_some_and(|b| b <= 0.0) {
             return Err(BrandError::Params("`break_even_cpa` must be positive".into()));
         }
@@ -98,14 +108,4 @@ impl Params {
     }
 }
 
-/// Exclusions the analysis adds to the validation's row accounting.
-pub type Exclusions = std::collections::BTreeMap<(TableKind, String), u64>;
-
-/// Runs the analysis: a pure function of the validated tables, the params and the seed.
-pub fn analyze(data: &Dataset, params: &Params, seed: u64) -> Result<(Analysis, Exclusions), BrandError> {
-    let matcher = units::BrandMatcher::new(&params.brand_campaigns)?;
-    let test = units::assemble(data, &matcher)?;
-    let inference = engine::rerandomize(&test.units, params.draws, seed);
-    let analysis = report::build(&test, &inference, params, &data.currency);
-    Ok((analysis, test.exclusions))
-}
+pub use upshot_analysis::Exclusions;

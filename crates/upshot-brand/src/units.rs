@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use upshot_analysis::Exclusions;
 use upshot_data::derive::new_customers;
 use upshot_data::{Dataset, TableKind};
 
@@ -46,7 +47,7 @@ pub struct TestData {
     /// Whether the test is a region x day design.
     pub regional: bool,
     /// Rows left out by the analysis: (table, reason) -> count.
-    pub exclusions: BTreeMap<(TableKind, String), u64>,
+    pub exclusions: Exclusions,
     /// Mean first-order revenue of the test's new customers.
     pub revenue_per_purchase: f64,
 }
@@ -185,10 +186,10 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
 
     // Orders: new customers in the test window, split by what brought them.
     let customers = new_customers(&orders.frame).map_err(BrandError::polars("find new customers"))?;
-    let mut exclusions: BTreeMap<(TableKind, String), u64> = BTreeMap::new();
+    let mut exclusions = Exclusions::new();
     let repeat_rows = (orders.frame.height() - customers.height()) as u64;
     if repeat_rows > 0 {
-        exclusions.insert((TableKind::Orders, "repeat_or_refund".into()), repeat_rows);
+        exclusions.add(TableKind::Orders, "repeat_or_refund", repeat_rows);
     }
     let c_dates = dates(&customers, "paid_at")?;
     let (o_first, o_last) = (c_dates.iter().copied().min().unwrap_or(0), c_dates.iter().copied().max().unwrap_or(0));
@@ -242,9 +243,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let mut unknown_regions: Vec<String> = Vec::new();
     let mut revenue_sum = 0.0;
     let mut revenue_n = 0usize;
-    let count = |exclusions: &mut BTreeMap<(TableKind, String), u64>, table: TableKind, reason: &str| {
-        *exclusions.entry((table, reason.to_string())).or_insert(0) += 1;
-    };
+    let count = |exclusions: &mut Exclusions, table: TableKind, reason: &str| exclusions.add(table, reason, 1);
     // Where a row lands: its unit's cell, or the reason it is left out.
     let locate = |date: i32, region: Option<&str>| -> Result<usize, &'static str> {
         if date < first || date > last {
@@ -282,7 +281,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         revenue_sum += c_revenue[i];
         revenue_n += 1;
     }
-    let no_region = exclusions.get(&(TableKind::Orders, "no_region".to_string())).copied().unwrap_or(0);
+    let no_region = exclusions.get(TableKind::Orders, "no_region");
     if regional && revenue_n == 0 && no_region > 0 {
         return Err(BrandError::Input {
             file: orders.report.path.clone(),
@@ -293,7 +292,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         });
     }
     if !unknown_regions.is_empty() {
-        let n = exclusions.get(&(TableKind::Orders, "region_not_in_schedule".to_string())).copied().unwrap_or(0);
+        let n = exclusions.get(TableKind::Orders, "region_not_in_schedule");
         return Err(BrandError::Input {
             file: orders.report.path.clone(),
             column: "region".into(),
@@ -315,7 +314,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         .map_err(BrandError::polars("select brand spend"))?;
     let not_brand = (spend.frame.height() - brand_spend.height()) as u64;
     if not_brand > 0 {
-        exclusions.insert((TableKind::Spend, "not_brand_campaign".into()), not_brand);
+        exclusions.add(TableKind::Spend, "not_brand_campaign", not_brand);
     }
     let p_dates = brand_spend.column("date").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read dates"))?;
     let p_regions = brand_spend.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
@@ -331,7 +330,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             Err(reason) => count(&mut exclusions, TableKind::Spend, reason),
         }
     }
-    let spend_without_region = exclusions.get(&(TableKind::Spend, "no_region".to_string())).copied().unwrap_or(0);
+    let spend_without_region = exclusions.get(TableKind::Spend, "no_region");
     if regional && located == 0 && spend_without_region > 0 {
         return Err(BrandError::Input {
             file: spend.report.path.clone(),
@@ -394,7 +393,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         }
     }
     if washout_rows > 0 {
-        exclusions.insert((TableKind::Schedule, "washout_day".into()), washout_rows);
+        exclusions.add(TableKind::Schedule, "washout_day", washout_rows);
     }
     let on_units = units.on.iter().filter(|on| **on).count();
     if on_units == 0 || on_units == units.len() {

@@ -8,10 +8,10 @@ use upshot_data::{Dataset, TableKind};
 use upshot_stats::percentile_interval;
 use upshot_stats::rng::stream;
 
-use crate::chainladder::{MackFit, Triangle};
-use crate::projection::{Method, Projection, Setup, auto_methods, developed_shares, lag_profile, project};
 use crate::triangle::{Cohorts, Grain, SegmentCohorts, SegmentCustomers, Spec, build};
 use crate::{CohortsError, Exclusions, LOWER_FUNNEL, Params, ProjectionRule};
+use upshot_development::chainladder::{MackFit, Triangle};
+use upshot_development::projection::{Method, Projection, Setup, auto_methods, developed_shares, lag_profile, project};
 
 /// Draws discarded before the kept ones.
 const BURN_IN: usize = 200;
@@ -108,16 +108,7 @@ pub(crate) struct Computed {
 
 impl Computed {
     pub fn exclusions(&self) -> Exclusions {
-        let mut out = Exclusions::new();
-        for ((table, reason), n) in &self.cohorts.excluded {
-            let kind = match table.as_str() {
-                "leads" => TableKind::Leads,
-                "orders" => TableKind::Orders,
-                _ => TableKind::Spend,
-            };
-            *out.entry((kind, reason.clone())).or_insert(0) += n;
-        }
-        out
+        self.cohorts.excluded.clone()
     }
 }
 

@@ -9,43 +9,63 @@
 //!    Bayesian over-dispersed Poisson model: chain ladder for cohorts past half
 //!    of their development, Bornhuetter-Ferguson (leads x the conversion of
 //!    mature cohorts) for younger ones, intervals from the posterior
-//!    predictive ([`projection`]); the classic chain ladder with Mack standard
+//!    predictive ([`upshot_development::projection`]); the classic chain ladder with Mack standard
 //!    errors is kept beside it and reproduces the published RAA numbers
-//!    ([`chainladder`]);
+//!    ([`upshot_development::chainladder`]);
 //! 3. turns them into CAC, LTV at 1/3/6/12 months, LTV/CAC, payback and the
 //!    maximum CAC per cohort and segment, with a scale / keep / optimize
 //!    decision per segment.
 //!
 //! The analysis is a pure function of the validated tables, the params and
-//! the seed: [`analyze`]. The segmentation analysis reuses the engine for
-//! purchases still to come.
+//! the seed: [`Cohorts`]. The development engine (`upshot-development`) is shared with
+//! segmentation, which weights recent clicks by the purchases still to come.
 #![deny(missing_docs)]
 
 mod analysis;
-pub mod chainladder;
-pub mod projection;
 mod report;
 pub mod triangle;
 
 use serde::Deserialize;
-use upshot_data::{Dataset, TableKind};
-use upshot_result::Analysis;
+use upshot_analysis::params::{check_draws, check_level, check_margin};
+use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use chainladder::LastSigma;
 pub use triangle::Grain;
+pub use upshot_development::LastSigma;
 
 /// Errors of the cohort analysis: the analysis error every analysis crate shares.
 pub type CohortsError = upshot_data::AnalysisError;
 
-/// The tables the analysis reads.
-pub const INPUTS: [TableKind; 3] = [TableKind::Leads, TableKind::Orders, TableKind::Spend];
+/// Cohort LTV / CAC, `kind = "cohorts"`.
+pub struct Cohorts;
+
+impl Kind for Cohorts {
+    const NAME: &'static str = "cohorts";
+    const INPUTS: &'static [TableKind] = &[TableKind::Leads, TableKind::Orders, TableKind::Spend];
+    type Params = Params;
+
+    fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
+        Params::from_table(table)
+    }
+
+    /// Ad groups and ads are loaded only when `by` names them.
+    fn columns(params: &Params, table: TableKind) -> Option<&'static [&'static str]> {
+        columns(table, &params.by)
+    }
+
+    /// A pure function of the validated tables, the params and the seed.
+    fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
+        let computed = analysis::compute(data, params, seed.0)?;
+        let exclusions = computed.exclusions();
+        Ok(Outcome { analysis: report::build(&computed, params, &data.currency), exclusions })
+    }
+}
 
 /// Segment keys `by` may name: the columns leads, orders and spend share.
 pub const BY_KEYS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
 
 /// The columns the analysis reads from each table (the rest are validated, not loaded), for
 /// segment keys `by`: ad groups and ads are loaded only when `by` names them.
-pub fn columns(table: TableKind, by: &[String]) -> Option<&'static [&'static str]> {
+fn columns(table: TableKind, by: &[String]) -> Option<&'static [&'static str]> {
     let fine = by.iter().any(|k| k == "ad_group" || k == "ad");
     match (table, fine) {
         (TableKind::Leads, true) => Some(&[
@@ -104,11 +124,11 @@ struct RawParams {
 /// `[params]` of `kind = "cohorts"`, with documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
-    /// Cohort period [month].
+    /// Cohort period \[month\].
     pub grain: Grain,
-    /// Horizon in months [12]: ages 0..h-1 (weeks: ceil(h x 52 / 12)).
+    /// Horizon in months \[12\]: ages 0..h-1 (weeks: ceil(h x 52 / 12)).
     pub horizon_months: usize,
-    /// Projection rule [auto].
+    /// Projection rule \[auto\].
     pub projection: ProjectionRule,
     /// Share of revenue that is profit [1.0].
     pub margin: f64,
@@ -118,7 +138,7 @@ pub struct Params {
     pub by: Vec<String>,
     /// Interval level [0.9].
     pub level: f64,
-    /// Posterior draws [1000].
+    /// Posterior draws \[1000\].
     pub draws: usize,
     /// How Mack's last sigma is set [log-linear].
     pub mack_last_sigma: LastSigma,
@@ -198,24 +218,12 @@ impl Params {
             draws: raw.draws.unwrap_or(defaults.draws),
             mack_last_sigma,
         };
-        if !(params.margin > 0.0 && params.margin <= 1.0) {
-            return Err(CohortsError::Params(format!(
-                "`margin = {}` is the share of revenue that is profit: in (0, 1]",
-                params.margin
-            )));
-        }
+        check_margin(params.margin)?;
         if !(params.target_ltv_to_cac > 0.0 && params.target_ltv_to_cac.is_finite()) {
             return Err(CohortsError::Params(format!("`target_ltv_to_cac = {}` must be positive", params.target_ltv_to_cac)));
         }
-        if !(0.5..1.0).contains(&params.level) {
-            return Err(CohortsError::Params(format!("`level = {}` must be in [0.5, 1)", params.level)));
-        }
-        if params.draws < 200 {
-            return Err(CohortsError::Params(format!(
-                "`draws = {}` is too few for percentile intervals; use at least 200 (1000 by default)",
-                params.draws
-            )));
-        }
+        check_level(params.level)?;
+        check_draws(params.draws, 200, 1000)?;
         Ok(params)
     }
 
@@ -225,15 +233,7 @@ impl Params {
     }
 }
 
-/// Exclusions the analysis adds to the validation's row accounting.
-pub type Exclusions = std::collections::BTreeMap<(TableKind, String), u64>;
-
-/// Runs the analysis: a pure function of the validated tables, the params and the seed.
-pub fn analyze(data: &Dataset, params: &Params, seed: u64) -> Result<(Analysis, Exclusions), CohortsError> {
-    let computed = analysis::compute(data, params, seed)?;
-    let exclusions = computed.exclusions();
-    Ok((report::build(&computed, params, &data.currency), exclusions))
-}
+pub use upshot_analysis::Exclusions;
 
 #[cfg(test)]
 mod tests {

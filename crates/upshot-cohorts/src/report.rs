@@ -6,8 +6,8 @@ use upshot_stats::normal_quantile;
 
 use crate::Params;
 use crate::analysis::{CohortResult, Computed, Estimate, SegmentResult, months};
-use crate::projection::AUTO_DEVELOPED_SHARE;
 use crate::triangle::{Grain, SegmentCustomers};
+use upshot_development::projection::AUTO_DEVELOPED_SHARE;
 
 /// Decision probability for scale.
 const SCALE_PROBABILITY: f64 = 0.9;
@@ -466,7 +466,7 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         ],
     );
     development.in_summary = false;
-    let developed = crate::projection::developed_shares(&c.pooled_lag);
+    let developed = upshot_development::projection::developed_shares(&c.pooled_lag);
     for (k, (share, developed)) in c.pooled_lag.iter().zip(&developed).enumerate() {
         let factor = c.mack.as_ref().and_then(|m| m.factors.get(k).copied());
         let sigma = c.mack.as_ref().and_then(|m| m.sigma2.get(k).copied());

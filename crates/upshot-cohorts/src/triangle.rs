@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
+use upshot_analysis::{Exclusions, TableKind};
 use upshot_data::derive::exact_money_sum;
 
-use crate::chainladder::Triangle;
+use upshot_development::chainladder::Triangle;
 
 /// The cohort period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +167,7 @@ pub struct Cohorts {
     /// Compound-Poisson scale of one order's revenue, `E[x^2] / E[x]` over paid orders.
     pub revenue_scale: f64,
     /// Rows left out, by table (`leads`, `orders`, `spend`) and reason.
-    pub excluded: BTreeMap<(String, String), u64>,
+    pub excluded: Exclusions,
     /// Spend of keys that have no leads at all (cost, rows), by keys.
     pub spend_without_leads: BTreeMap<Vec<String>, (f64, u64)>,
 }
@@ -238,12 +239,8 @@ fn last_day_of(frame: &DataFrame, column: &str) -> PolarsResult<Option<NaiveDate
 pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Spec<'_>) -> PolarsResult<Cohorts> {
     let (grain, ages) = (spec.grain, spec.ages);
     let by: Vec<Expr> = spec.by.iter().map(|k| col(k.as_str())).collect();
-    let mut excluded: BTreeMap<(String, String), u64> = BTreeMap::new();
-    let mut exclude = |table: &str, reason: &str, n: u64| {
-        if n > 0 {
-            *excluded.entry((table.to_string(), reason.to_string())).or_insert(0) += n;
-        }
-    };
+    let mut excluded = Exclusions::new();
+    let mut exclude = |table: TableKind, reason: &str, n: u64| excluded.add(table, reason, n);
     let last_day = [last_day_of(leads, "created_at")?, last_day_of(orders, "paid_at")?, last_day_of(spend, "date")?]
         .into_iter()
         .flatten()
@@ -256,7 +253,11 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
     let mut lead_columns = vec![col("lead_id"), grain.period_expr("created_at").alias("cohort")];
     lead_columns.extend(spec.by.iter().map(|k| key_expr(k)));
     let all_leads = leads.clone().lazy().select(lead_columns);
-    exclude("leads", "created_in_incomplete_period", count(all_leads.clone().filter(col("cohort").gt(lit(last_period))))?);
+    exclude(
+        TableKind::Leads,
+        "created_in_incomplete_period",
+        count(all_leads.clone().filter(col("cohort").gt(lit(last_period))))?,
+    );
     let complete_leads = all_leads.filter(col("cohort").lt_eq(lit(last_period)));
     let key_table = if spec.by.is_empty() {
         df! { "seg" => [0u32] }?
@@ -457,10 +458,10 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
             }
         }
     }
-    exclude("orders", "paid_in_incomplete_period", incomplete);
-    exclude("orders", "purchase_lead_not_in_complete_periods", lead_missing);
-    exclude("orders", "paid_before_lead", before_lead);
-    exclude("orders", "refund_without_purchase", unpaid);
+    exclude(TableKind::Orders, "paid_in_incomplete_period", incomplete);
+    exclude(TableKind::Orders, "purchase_lead_not_in_complete_periods", lead_missing);
+    exclude(TableKind::Orders, "paid_before_lead", before_lead);
+    exclude(TableKind::Orders, "refund_without_purchase", unpaid);
 
     // Customer-cohort tables in key order.
     let first_customer = acc.keys().map(|(_, p)| *p).min().unwrap_or(last_period);
@@ -509,7 +510,7 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         keys_of(&spend_by, spec.by)?.into_iter().zip(spend_cohorts).zip(numbers(&spend_by, "cost")?).zip(spend_rows_n)
     {
         if cohort < first || cohort > last_period {
-            exclude("spend", "outside_cohort_periods", rows as u64);
+            exclude(TableKind::Spend, "outside_cohort_periods", rows as u64);
             continue;
         }
         match lead_index.get(keys.as_slice()) {
@@ -518,7 +519,7 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
                 let entry = spend_without_leads.entry(keys).or_insert((0.0, 0));
                 entry.0 += cost;
                 entry.1 += rows as u64;
-                exclude("spend", "no_leads_for_segment", rows as u64);
+                exclude(TableKind::Spend, "no_leads_for_segment", rows as u64);
             }
         }
     }
@@ -636,9 +637,9 @@ mod tests {
         let c = build(&leads, &orders, &spend, &spec).expect("builds");
         assert_eq!(c.last_period, Grain::Month.period(NaiveDate::from_ymd_opt(2025, 3, 1).expect("d")));
         assert_eq!(c.periods.iter().map(|p| Grain::Month.label(*p)).collect::<Vec<_>>(), ["2025-01", "2025-02", "2025-03"]);
-        assert_eq!(c.excluded.get(&("leads".into(), "created_in_incomplete_period".into())), Some(&1));
-        assert_eq!(c.excluded.get(&("orders".into(), "paid_in_incomplete_period".into())), Some(&1));
-        assert_eq!(c.excluded.get(&("orders".into(), "purchase_lead_not_in_complete_periods".into())), Some(&1));
+        assert_eq!(c.excluded.get(TableKind::Leads, "created_in_incomplete_period"), 1);
+        assert_eq!(c.excluded.get(TableKind::Orders, "paid_in_incomplete_period"), 1);
+        assert_eq!(c.excluded.get(TableKind::Orders, "purchase_lead_not_in_complete_periods"), 1);
         let meta = c.segments.iter().find(|s| s.keys == ["meta"]).expect("meta");
         assert_eq!(meta.leads, [2.0, 0.0, 1.0]);
         assert_eq!(meta.spend, [300.0, 0.0, 100.0]);

@@ -1,7 +1,7 @@
 //! Experiment configs: one TOML file per analysis run.
 //!
 //! Parsing happens in two phases, as in ripgrep: serde reads the raw file
-//! (unknown keys are errors that name the key), then [`ExperimentConfig::resolve`]
+//! (unknown keys are errors that name the key), then `ExperimentConfig::resolve`
 //! checks values and resolves paths relative to the config file.
 
 use std::collections::BTreeMap;
@@ -12,40 +12,6 @@ use serde::Deserialize;
 
 use crate::contract::{DEFAULT_STAGES, TableKind};
 use crate::error::DataError;
-
-/// The analysis kinds a config may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    /// Summary of what is in the exports.
-    Inspect,
-    /// Brand on/off incrementality test.
-    BrandTest,
-    /// Post-purchase survey attribution.
-    Survey,
-    /// Ad-group segmentation.
-    Segments,
-    /// Cohort LTV/CAC.
-    Cohorts,
-    /// Plan vs fact pacing.
-    Pacing,
-}
-
-impl Kind {
-    /// Every kind, in the order `CONTRACTS.md` lists them.
-    pub const ALL: [Kind; 6] = [Kind::BrandTest, Kind::Survey, Kind::Segments, Kind::Cohorts, Kind::Pacing, Kind::Inspect];
-
-    /// The name used in configs and in `result.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Inspect => "inspect",
-            Kind::BrandTest => "brand-test",
-            Kind::Survey => "survey",
-            Kind::Segments => "segments",
-            Kind::Cohorts => "cohorts",
-            Kind::Pacing => "pacing",
-        }
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,8 +68,8 @@ pub struct ExperimentConfig {
     pub path: PathBuf,
     /// Output folder name.
     pub name: String,
-    /// Analysis kind.
-    pub kind: Kind,
+    /// Analysis kind, as written (the CLI's registry of kinds checks it).
+    pub kind: String,
     /// The one currency of every money column.
     pub currency: String,
     /// Seed of every random draw.
@@ -137,10 +103,7 @@ impl ExperimentConfig {
     }
 
     fn resolve(path: &Path, text: &str, raw: RawConfig) -> Result<Self, String> {
-        let kind = Kind::ALL.into_iter().find(|kind| kind.name() == raw.kind).ok_or_else(|| {
-            let names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.name()).collect();
-            format!("unknown kind `{}`; expected one of: {}", raw.kind, names.join(", "))
-        })?;
+        let kind = raw.kind;
         if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) || raw.name.starts_with('.') {
             return Err(format!("`name = \"{}\"` must be a plain folder name", raw.name));
         }
@@ -217,51 +180,6 @@ impl ExperimentConfig {
     /// The input spec of one table, if the config names it.
     pub fn input(&self, table: TableKind) -> Option<&InputSpec> {
         self.inputs.iter().find(|input| input.table == table)
-    }
-}
-
-/// Target CAC of a `[params]` table (survey, segments): one for every channel, or per channel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TargetCac {
-    /// No target: no decisions.
-    None,
-    /// The same target for every paid channel.
-    All(f64),
-    /// A target per channel; channels not listed get no decision.
-    PerChannel(BTreeMap<String, f64>),
-}
-
-impl TargetCac {
-    /// The target of one channel.
-    pub fn of(&self, channel: &str) -> Option<f64> {
-        match self {
-            TargetCac::None => None,
-            TargetCac::All(target) => Some(*target),
-            TargetCac::PerChannel(targets) => targets.get(channel).copied(),
-        }
-    }
-
-    /// Reads `target_cac = 150` or `[params.target_cac] meta = 120`; every target must be a positive number.
-    pub fn parse(raw: Option<toml::Value>) -> Result<Self, String> {
-        let positive = |key: &str, value: &toml::Value| -> Result<f64, String> {
-            let number = match value {
-                toml::Value::Float(f) => *f,
-                toml::Value::Integer(i) => *i as f64,
-                other => return Err(format!("`{key}` must be a number, found {other}")),
-            };
-            if number > 0.0 && number.is_finite() { Ok(number) } else { Err(format!("`{key} = {number}` must be positive")) }
-        };
-        match raw {
-            None => Ok(TargetCac::None),
-            Some(toml::Value::Table(table)) => {
-                let mut targets = BTreeMap::new();
-                for (channel, value) in &table {
-                    targets.insert(channel.clone(), positive(&format!("target_cac.{channel}"), value)?);
-                }
-                Ok(TargetCac::PerChannel(targets))
-            }
-            Some(value) => Ok(TargetCac::All(positive("target_cac", &value)?)),
-        }
     }
 }
 

@@ -156,6 +156,14 @@ pub enum AnalysisError {
         /// The contract table.
         table: &'static str,
     },
+    /// None of the tables of which the analysis needs one is under `[inputs]`.
+    #[error("kind `{kind}` needs at least one of the {tables} inputs; add one under [inputs]")]
+    NeedsOneOf {
+        /// The analysis kind.
+        kind: &'static str,
+        /// The tables, named for the message.
+        tables: &'static str,
+    },
     /// `[params]` is wrong.
     #[error("[params]: {0}")]
     Params(String),
@@ -178,6 +186,6 @@ impl AnalysisError {
 
     /// Whether the error is the config's (exit 2) rather than the inputs' (exit 1).
     pub fn is_config(&self) -> bool {
-        matches!(self, AnalysisError::Params(_) | AnalysisError::MissingTable { .. })
+        matches!(self, AnalysisError::Params(_) | AnalysisError::MissingTable { .. } | AnalysisError::NeedsOneOf { .. })
     }
 }

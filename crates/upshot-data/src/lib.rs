@@ -30,7 +30,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use config::{ExperimentConfig, InputSpec, Kind, Window};
+pub use config::{ExperimentConfig, InputSpec, Window};
 pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
 pub use error::{AnalysisError, DataError, ErrorClass};
 pub use infer::{TableGuess, guess_table};

@@ -79,7 +79,7 @@ fn lookup_of(table: TableKind, lookups: &Lookups) -> Option<(&Ids, &'static str)
 }
 
 /// Adds the `__found` marks the table's lookup rules need, when the ids are scanned from their file
-/// (ids in memory are matched after loading, by [`found_in`]).
+/// (ids in memory are matched after loading, by `found_in`).
 pub fn with_lookups(mut opened: Opened, table: TableKind, lookups: &Lookups) -> Opened {
     if let Some((Ids::Scan(ids), column)) = lookup_of(table, lookups) {
         opened.frame = mark_found(opened.frame, ids, column);

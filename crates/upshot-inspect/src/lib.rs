@@ -13,33 +13,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
-use upshot_data::{Dataset, TableKind};
 use upshot_result::format::{count, money, percent};
 use upshot_result::{Analysis, Cell, Chart, ChartKind, Format, Metric, Segment, Series, Table};
 
-/// Errors of the inspect analysis.
-#[derive(Debug, thiserror::Error)]
-pub enum InspectError {
-    /// The run has neither spend nor orders.
-    #[error("inspect needs at least one of the `spend` or `orders` inputs")]
-    NothingToInspect,
-    /// A polars computation failed.
-    #[error("{table}: {source}")]
-    Polars {
-        /// The table.
-        table: String,
-        /// The polars error.
-        #[source]
-        source: PolarsError,
-    },
-    /// The config's `[params]` has a key inspect does not know.
-    #[error("unknown key `{0}` in [params] for kind `inspect` (it takes none)")]
-    UnknownParam(String),
-}
-
-fn pl(table: TableKind) -> impl Fn(PolarsError) -> InspectError {
-    move |source| InspectError::Polars { table: table.name().to_string(), source }
+fn pl(table: TableKind) -> impl Fn(PolarsError) -> AnalysisError {
+    let context = match table {
+        TableKind::Spend => "summarise spend by channel and week",
+        _ => "summarise orders by channel and week",
+    };
+    AnalysisError::polars(context)
 }
 
 /// Per channel and week: spend, clicks, new customers, net revenue.
@@ -51,11 +35,29 @@ struct WeekCell {
     revenue: f64,
 }
 
-/// Checks that `[params]` is empty: inspect takes no parameters.
-pub fn check_params(params: &toml::Table) -> Result<(), InspectError> {
-    match params.keys().next() {
-        Some(key) => Err(InspectError::UnknownParam(key.clone())),
-        None => Ok(()),
+/// What is in the exports, `kind = "inspect"`: the first thing to run on a new export.
+pub struct Inspect;
+
+impl Kind for Inspect {
+    const NAME: &'static str = "inspect";
+    /// None required: at least one of spend and orders (checked by the run).
+    const INPUTS: &'static [TableKind] = &[];
+    type Params = ();
+
+    /// Inspect takes no parameters: any key is an error naming it.
+    fn params(table: &toml::Table) -> Result<(), AnalysisError> {
+        match table.keys().next() {
+            Some(key) => Err(AnalysisError::Params(format!("unknown key `{key}` for kind `inspect` (it takes none)"))),
+            None => Ok(()),
+        }
+    }
+
+    fn columns(_: &(), _: TableKind) -> Option<&'static [&'static str]> {
+        None
+    }
+
+    fn run(data: &Dataset, _: &(), _: Seed) -> Result<Outcome, AnalysisError> {
+        Ok(Outcome::new(analyze(data)?))
     }
 }
 
@@ -65,7 +67,7 @@ fn week_start(expr: Expr) -> Expr {
     expr.cast(DataType::Date).dt().truncate(lit("1w")).cast(DataType::String)
 }
 
-fn collect_weekly(frame: &DataFrame, aggs: Vec<Expr>, table: TableKind) -> Result<DataFrame, InspectError> {
+fn collect_weekly(frame: &DataFrame, aggs: Vec<Expr>, table: TableKind) -> Result<DataFrame, AnalysisError> {
     frame
         .clone()
         .lazy()
@@ -77,12 +79,12 @@ fn collect_weekly(frame: &DataFrame, aggs: Vec<Expr>, table: TableKind) -> Resul
 }
 
 /// Runs the analysis on validated tables.
-pub fn analyze(data: &Dataset) -> Result<Analysis, InspectError> {
+fn analyze(data: &Dataset) -> Result<Analysis, AnalysisError> {
     let currency = data.currency.as_str();
     let spend = data.get(TableKind::Spend);
     let orders = data.get(TableKind::Orders);
     if spend.is_none() && orders.is_none() {
-        return Err(InspectError::NothingToInspect);
+        return Err(AnalysisError::NeedsOneOf { kind: Inspect::NAME, tables: "`spend` or `orders`" });
     }
     let mut weeks: BTreeMap<(String, String), WeekCell> = BTreeMap::new();
 

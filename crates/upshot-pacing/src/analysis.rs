@@ -195,11 +195,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
     let history_start = month_start - chrono::Days::new(HISTORY_DAYS);
     let (start, end) = (days_since_epoch(history_start), days_since_epoch(as_of));
     let mut exclusions = Exclusions::new();
-    let mut exclude = |table: TableKind, reason: &str, n: u64| {
-        if n > 0 {
-            *exclusions.entry((table, reason.to_string())).or_insert(0) += n;
-        }
-    };
+    let mut exclude = |table: TableKind, reason: &str, n: u64| exclusions.add(table, reason, n);
     let mut warnings = Vec::new();
     if as_of > last_data_day {
         warnings.push(format!(

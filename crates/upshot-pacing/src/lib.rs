@@ -4,7 +4,7 @@
 //!
 //! - [`runrate`]: the engine, a month-end projection from the trailing days
 //!   with day-of-week weights and an over-dispersed count interval;
-//! - [`analyze`]: the `pacing` analysis, a pure function of the validated
+//! - [`Pacing`]: the `pacing` analysis, a pure function of the validated
 //!   tables and the params;
 //! - [`digest`]: the chat-sized message of the last day, built from the same
 //!   computed numbers as the analysis.
@@ -17,8 +17,8 @@ pub mod runrate;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use upshot_data::{Dataset, TableKind};
-use upshot_result::Analysis;
+use upshot_analysis::params::check_level;
+use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
 pub use analysis::{Computed, Line, Pace};
 pub use digest::digest;
@@ -27,31 +27,48 @@ pub use runrate::{RunRate, RunRateError, run_rate, weekday_weights};
 /// Errors of the pacing analysis: the analysis error every analysis crate shares.
 pub type PacingError = upshot_data::AnalysisError;
 
-/// The tables the analysis reads.
-pub const INPUTS: [TableKind; 4] = [TableKind::Plan, TableKind::Spend, TableKind::Leads, TableKind::Orders];
+/// Plan vs fact pacing, `kind = "pacing"`.
+pub struct Pacing;
+
+impl Kind for Pacing {
+    const NAME: &'static str = "pacing";
+    const INPUTS: &'static [TableKind] = &[TableKind::Plan, TableKind::Spend, TableKind::Leads, TableKind::Orders];
+    type Params = Params;
+
+    fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
+        Params::from_table(table)
+    }
+
+    /// The columns the analysis reads from each table (the rest are validated, not loaded).
+    fn columns(_: &Params, table: TableKind) -> Option<&'static [&'static str]> {
+        match table {
+            TableKind::Plan => Some(&["month", "channel", "campaign", "metric", "value"]),
+            TableKind::Spend => Some(&["date", "channel", "campaign", "cost"]),
+            TableKind::Leads => Some(&[
+                "created_at",
+                "channel",
+                "campaign",
+                "target_lead_at",
+                "call_at",
+                "proposal_at",
+                "negotiation_at",
+                "purchase_at",
+            ]),
+            TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "channel", "campaign"]),
+            _ => None,
+        }
+    }
+
+    /// A pure function of the validated tables and the params (pacing draws nothing at random).
+    fn run(data: &Dataset, params: &Params, _: Seed) -> Result<Outcome, AnalysisError> {
+        let computed = compute(data, params)?;
+        let exclusions = computed.exclusions.clone();
+        Ok(Outcome { analysis: report::build(&computed, &data.currency), exclusions })
+    }
+}
 
 /// Plan metrics in funnel order; the stages between `lead` and `purchase` come from the leads' `<stage>_at`.
 pub const METRICS: [&str; 8] = ["cost", "lead", "target_lead", "call", "proposal", "negotiation", "purchase", "revenue"];
-
-/// The columns the analysis reads from each table (the rest are validated, not loaded).
-pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
-    match table {
-        TableKind::Plan => Some(&["month", "channel", "campaign", "metric", "value"]),
-        TableKind::Spend => Some(&["date", "channel", "campaign", "cost"]),
-        TableKind::Leads => Some(&[
-            "created_at",
-            "channel",
-            "campaign",
-            "target_lead_at",
-            "call_at",
-            "proposal_at",
-            "negotiation_at",
-            "purchase_at",
-        ]),
-        TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "channel", "campaign"]),
-        _ => None,
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +83,7 @@ struct RawParams {
 pub struct Params {
     /// The last day counted [the last date in the data].
     pub as_of: Option<NaiveDate>,
-    /// Trailing days the run rate is taken from [5].
+    /// Trailing days the run rate is taken from \[5\].
     pub window_days: usize,
     /// Interval level [0.8].
     pub level: f64,
@@ -89,27 +106,16 @@ impl Params {
             Some(n) if (1..=28).contains(&n) => n as usize,
             Some(n) => return Err(PacingError::Params(format!("`window_days = {n}` must be between 1 and 28"))),
         };
-        let level = raw.level.unwrap_or(0.8);
-        if !(0.5..1.0).contains(&level) {
-            return Err(PacingError::Params(format!("`level = {level}` must be in [0.5, 1)")));
-        }
+        let level = check_level(raw.level.unwrap_or(0.8))?;
         Ok(Params { as_of, window_days, level })
     }
 }
 
-/// Exclusions the analysis adds to the validation's row accounting.
-pub type Exclusions = std::collections::BTreeMap<(TableKind, String), u64>;
+pub use upshot_analysis::Exclusions;
 
 /// Computes the pacing numbers: a pure function of the validated tables and the params.
 pub fn compute(data: &Dataset, params: &Params) -> Result<Computed, PacingError> {
     analysis::compute(data, params)
-}
-
-/// Runs the analysis.
-pub fn analyze(data: &Dataset, params: &Params) -> Result<(Analysis, Exclusions), PacingError> {
-    let computed = compute(data, params)?;
-    let exclusions = computed.exclusions.clone();
-    Ok((report::build(&computed, &data.currency), exclusions))
 }
 
 #[cfg(test)]

@@ -49,10 +49,15 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
         let result: ResultJson = serde_json::from_str(&text)
             .map_err(|e| ReportError::Result { path: path.display().to_string(), message: e.to_string() })?;
-        let headline = std::fs::read_to_string(folder.join("summary.md"))
-            .ok()
-            .and_then(|md| md.lines().next().map(|l| l.trim_start_matches("# ").to_string()))
-            .unwrap_or_else(|| result.experiment.clone());
+        // Documents written before `headline` existed: the summary's title, else the experiment's name.
+        let headline = if !result.headline.is_empty() {
+            result.headline.clone()
+        } else {
+            std::fs::read_to_string(folder.join("summary.md"))
+                .ok()
+                .and_then(|md| md.lines().next().map(|l| l.trim_start_matches("# ").to_string()))
+                .unwrap_or_else(|| result.experiment.clone())
+        };
         let name = folder.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         entries.push(Entry { folder: name, headline, result });
     }

@@ -385,6 +385,10 @@ pub struct ResultJson {
     pub experiment: String,
     /// Analysis kind.
     pub kind: String,
+    /// The finding in one sentence with numbers (the summary's title); empty in documents
+    /// written before the field was added.
+    #[serde(default)]
+    pub headline: String,
     /// Currency of every money metric.
     pub currency: String,
     /// Inputs with their row accounting.
@@ -429,6 +433,7 @@ mod tests {
             upshot_version: "0.1.0".into(),
             experiment: "x".into(),
             kind: "inspect".into(),
+            headline: String::new(),
             currency: "USD".into(),
             inputs: vec![],
             config_sha256: String::new(),

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use upshot_cohorts::chainladder::Triangle;
-use upshot_cohorts::projection::{developed_shares, lag_profile};
 use upshot_data::derive::{exact_money_sum, new_customers_with};
 use upshot_data::{Dataset, TableKind};
+use upshot_development::chainladder::Triangle;
+use upshot_development::projection::{developed_shares, lag_profile};
 
 use crate::decide::{Counts, Node, Odds, Rule, Verdict, odds, q_values, shrink_hierarchy, verdict};
-use crate::{Params, Posterior, SegmentsError};
+use crate::{Exclusions, Params, Posterior, SegmentsError};
 
 /// The levels, top down.
 pub const LEVELS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
@@ -33,7 +33,7 @@ pub struct Measures {
     pub effective_clicks: f64,
     /// Leads.
     pub leads: f64,
-    /// Leads reaching each of [`STAGES`].
+    /// Leads reaching each of `STAGES`.
     pub stages: [f64; 4],
     /// Purchases so far (new customers whose first paid order links to a lead of the node).
     pub purchases: f64,
@@ -118,7 +118,7 @@ pub struct Computed {
     /// Ads with purchases and no cost: (keys, purchases).
     pub free_conversions: Vec<(Vec<String>, f64)>,
     /// Rows left out, by table and reason.
-    pub exclusions: BTreeMap<(TableKind, String), u64>,
+    pub exclusions: Exclusions,
     /// Data warnings.
     pub warnings: Vec<String>,
     /// First and last day of the window.
@@ -170,7 +170,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     let table = |kind: TableKind| data.get(kind).ok_or(SegmentsError::MissingTable { kind: "segments", table: kind.name() });
     let (spend, leads, orders) = (table(TableKind::Spend)?, table(TableKind::Leads)?, table(TableKind::Orders)?);
     let err = SegmentsError::polars;
-    let mut exclusions: BTreeMap<(TableKind, String), u64> = BTreeMap::new();
+    let mut exclusions = Exclusions::new();
     let mut warnings = Vec::new();
 
     // Window: the params' dates, else the spend's.
@@ -197,7 +197,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
             .map_err(err("count rows outside the window"))?;
         let n = outside.column("n").ok().and_then(|c| c.u64().ok().and_then(|c| c.get(0))).unwrap_or(0);
         if n > 0 {
-            exclusions.insert((kind, "outside_window".into()), n);
+            exclusions.add(kind, "outside_window", n);
         }
         Ok(n)
     };
@@ -263,11 +263,11 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     let orders_total = orders.frame.height() as u64;
     let customers = firsts_height;
     if orders_total > customers {
-        exclusions.insert((TableKind::Orders, "repeat_or_refund".into()), orders_total - customers);
+        exclusions.add(TableKind::Orders, "repeat_or_refund", orders_total - customers);
     }
     let attributed = (bought.height() + direct.height()) as u64;
     if customers > attributed {
-        exclusions.insert((TableKind::Orders, "first_order_not_from_a_window_click".into()), customers - attributed);
+        exclusions.add(TableKind::Orders, "first_order_not_from_a_window_click", customers - attributed);
     }
     let mut purchase_rows = bought.clone().lazy().select([col("revenue")].into_iter().chain(LEVELS.map(col)).collect::<Vec<_>>());
     purchase_rows = concat(
@@ -392,7 +392,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     if !leads_without_spend.is_empty() {
         let leads_n: f64 = leads_without_spend.iter().map(|x| x.1).sum();
         let purchases_n: f64 = leads_without_spend.iter().map(|x| x.2).sum();
-        exclusions.insert((TableKind::Leads, "no_spend_for_ad".into()), leads_n as u64);
+        exclusions.add(TableKind::Leads, "no_spend_for_ad", leads_n as u64);
         warnings.push(format!(
             "{} key combinations (ads, or organic/direct) have {} leads and {} purchases but no spend row in the window; listed in tables/unmatched.csv, not decided (example: {}).",
             leads_without_spend.len(),

@@ -21,7 +21,7 @@
 //!    P(blended CAC <= target).
 //!
 //! The analysis is a pure function of the validated tables, the params and the
-//! seed: [`analyze`].
+//! seed: [`Survey`] (its `Kind::run`).
 #![deny(missing_docs)]
 
 pub mod estimate;
@@ -32,8 +32,8 @@ mod report;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use upshot_data::{Dataset, TableKind};
-use upshot_result::Analysis;
+use upshot_analysis::params::{check_draws, check_level};
+use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
 pub use estimate::{Answer, Cell, Population, Rules};
 pub use mapping::{AnswerMap, AnswerRule, PromoMap};
@@ -41,16 +41,46 @@ pub use mapping::{AnswerMap, AnswerRule, PromoMap};
 /// Errors of the survey analysis: the analysis error every analysis crate shares.
 pub type SurveyError = upshot_data::AnalysisError;
 
-/// The tables the analysis reads.
-pub const INPUTS: [TableKind; 3] = [TableKind::Orders, TableKind::Spend, TableKind::Survey];
+/// Post-purchase survey attribution, `kind = "survey"`.
+pub struct Survey;
 
-/// The columns the analysis reads from each table (the rest are validated, not loaded).
-pub fn columns(table: TableKind) -> Option<&'static [&'static str]> {
-    match table {
-        TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "promo_code", "channel"]),
-        TableKind::Spend => Some(&["date", "channel", "cost"]),
-        TableKind::Survey => Some(&["order_id", "sent_at", "answered_at", "answer"]),
-        _ => None,
+impl Kind for Survey {
+    const NAME: &'static str = "survey";
+    const INPUTS: &'static [TableKind] = &[TableKind::Orders, TableKind::Spend, TableKind::Survey];
+    type Params = Params;
+
+    fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
+        Params::from_table(table)
+    }
+
+    /// The columns the analysis reads from each table (the rest are validated, not loaded).
+    fn columns(_: &Params, table: TableKind) -> Option<&'static [&'static str]> {
+        match table {
+            TableKind::Orders => Some(&["order_id", "customer_id", "paid_at", "revenue", "promo_code", "channel"]),
+            TableKind::Spend => Some(&["date", "channel", "cost"]),
+            TableKind::Survey => Some(&["order_id", "sent_at", "answered_at", "answer"]),
+            _ => None,
+        }
+    }
+
+    /// A pure function of the validated tables, the params and the seed.
+    fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
+        let prepared = prepare::prepare(data, params)?;
+        let population = &prepared.population;
+        let rules = Rules {
+            precedence: params.precedence.clone(),
+            extrapolation: params.extrapolation,
+            by_order_value: params.by_order_value,
+        };
+        // The configured rules first, then the naive baseline reported beside them.
+        let rule_sets = [rules.clone(), Rules { extrapolation: Extrapolation::Naive, ..rules }];
+        let points: Vec<_> = rule_sets
+            .iter()
+            .map(|rules| estimate::attribute(population, &population.counts(), &population.revenues(), rules))
+            .collect();
+        let draws = estimate::bootstrap(population, &rule_sets, params.draws, seed.0);
+        let analysis = report::build(&prepared, &points, &draws, params, &data.currency);
+        Ok(Outcome { analysis, exclusions: prepared.exclusions })
     }
 }
 
@@ -87,7 +117,7 @@ pub enum Extrapolation {
     Naive,
 }
 
-pub use upshot_data::config::TargetCac;
+pub use upshot_analysis::TargetCac;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,11 +151,11 @@ pub struct Params {
     pub promo_codes: PromoMap,
     /// Which signal wins [`["promo", "survey", "click"]`]; always ends with `click`.
     pub precedence: Vec<Source>,
-    /// How customers without an answer are extrapolated [reweighted].
+    /// How customers without an answer are extrapolated \[reweighted\].
     pub extrapolation: Extrapolation,
     /// Post-stratify by order-value quartile as well as click channel [false].
     pub by_order_value: bool,
-    /// Bootstrap draws [1000].
+    /// Bootstrap draws \[1000\].
     pub draws: usize,
     /// Interval level [0.95].
     pub level: f64,
@@ -181,7 +211,7 @@ impl Params {
                 "`reweight_by` must include \"click_channel\": strata are always within click channel".into(),
             ));
         }
-        let target_cac = TargetCac::parse(raw.target_cac).map_err(SurveyError::Params)?;
+        let target_cac = TargetCac::parse(raw.target_cac)?;
         let params = Params {
             answer_map,
             promo_codes,
@@ -193,15 +223,8 @@ impl Params {
             target_cac,
             pause_multiple: raw.pause_multiple.unwrap_or(2.0),
         };
-        if !(0.5..1.0).contains(&params.level) {
-            return Err(SurveyError::Params(format!("`level = {}` must be in [0.5, 1)", params.level)));
-        }
-        if params.draws < 200 {
-            return Err(SurveyError::Params(format!(
-                "`draws = {}` is too few for percentile intervals; use at least 200 (1000 by default)",
-                params.draws
-            )));
-        }
+        check_level(params.level)?;
+        check_draws(params.draws, 200, 1000)?;
         if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
             return Err(SurveyError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));
         }
@@ -232,28 +255,7 @@ fn parse_precedence(raw: Option<Vec<String>>) -> Result<Vec<Source>, SurveyError
     Ok(sources)
 }
 
-/// Exclusions the analysis adds to the validation's row accounting.
-pub type Exclusions = BTreeMap<(TableKind, String), u64>;
-
-/// Runs the analysis: a pure function of the validated tables, the params and the seed.
-pub fn analyze(data: &Dataset, params: &Params, seed: u64) -> Result<(Analysis, Exclusions), SurveyError> {
-    let prepared = prepare::prepare(data, params)?;
-    let population = &prepared.population;
-    let rules = Rules {
-        precedence: params.precedence.clone(),
-        extrapolation: params.extrapolation,
-        by_order_value: params.by_order_value,
-    };
-    // The configured rules first, then the naive baseline reported beside them.
-    let rule_sets = [rules.clone(), Rules { extrapolation: Extrapolation::Naive, ..rules }];
-    let points: Vec<_> = rule_sets
-        .iter()
-        .map(|rules| estimate::attribute(population, &population.counts(), &population.revenues(), rules))
-        .collect();
-    let draws = estimate::bootstrap(population, &rule_sets, params.draws, seed);
-    let analysis = report::build(&prepared, &points, &draws, params, &data.currency);
-    Ok((analysis, prepared.exclusions))
-}
+pub use upshot_analysis::Exclusions;
 
 #[cfg(test)]
 mod tests {

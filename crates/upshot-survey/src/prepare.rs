@@ -139,7 +139,7 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     }
     let repeat = (orders.frame.height() - customers.height()) as u64;
     if repeat > 0 {
-        exclusions.insert((TableKind::Orders, "repeat_or_refund".into()), repeat);
+        exclusions.add(TableKind::Orders, "repeat_or_refund", repeat);
     }
 
     // The survey of each first order; answers given before the order are export errors.
@@ -180,11 +180,11 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     let early = numbers(&counts, "early")?.first().copied().unwrap_or(0.0) as u64;
     let of_repeat_orders = (survey.frame.height() as u64).saturating_sub(surveyed_rows);
     if of_repeat_orders > 0 {
-        exclusions.insert((TableKind::Survey, "not_a_first_order".into()), of_repeat_orders);
+        exclusions.add(TableKind::Survey, "not_a_first_order", of_repeat_orders);
     }
     let mut early_examples = Vec::new();
     if early > 0 {
-        exclusions.insert((TableKind::Survey, "answered_before_order".into()), early);
+        exclusions.add(TableKind::Survey, "answered_before_order", early);
         let examples =
             collect(joined.clone().lazy().filter(col("__early")).select([col("order_id")]).limit(3), "list early answers")?;
         early_examples = strings(&examples, "order_id")?.into_iter().flatten().collect();
@@ -372,7 +372,7 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     let spend_in_period: f64 = numbers(&spend_by_channel, "rows")?.iter().sum();
     let outside = (spend.frame.height() as u64).saturating_sub(spend_in_period as u64);
     if outside > 0 {
-        exclusions.insert((TableKind::Spend, "outside_orders_period".into()), outside);
+        exclusions.add(TableKind::Spend, "outside_orders_period", outside);
     }
 
     // Channels: every click, promo, answer and spend channel; organic last.

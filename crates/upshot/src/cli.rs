@@ -129,7 +129,7 @@ pub struct RunArgs {
     /// Experiment configs (*.toml) or folders of them.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Output folder; each experiment writes <out>/<name>/.
+    /// Output folder; each experiment writes `<out>/<name>/`.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
 }

@@ -7,8 +7,6 @@ use upshot_data::{DataError, ErrorClass};
 pub enum CliError {
     #[error(transparent)]
     Data(#[from] DataError),
-    #[error(transparent)]
-    Inspect(#[from] upshot_inspect::InspectError),
     /// Any analysis crate's error (brand test, survey, ...).
     #[error(transparent)]
     Analysis(#[from] upshot_data::AnalysisError),
@@ -32,7 +30,7 @@ impl CliError {
                 ErrorClass::Input => 1,
             },
             CliError::Analysis(err) if err.is_config() => 2,
-            CliError::Inspect(_) | CliError::Analysis(_) | CliError::Report(_) | CliError::Synth(_) => 1,
+            CliError::Analysis(_) | CliError::Report(_) | CliError::Synth(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Some { code, .. } => *code,
         }

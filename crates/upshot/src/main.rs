@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod error;
 mod printer;
+mod registry;
 
 use std::process::ExitCode;
 

@@ -4,9 +4,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use upshot_analysis::Kind;
+use upshot_brand::BrandTest;
 use upshot_brand::design::{DesignParams, design as draw_schedule};
 use upshot_brand::power;
-use upshot_data::{DataError, ExperimentConfig, InputSpec, Kind, Mode, TableKind, validate_config};
+use upshot_data::{DataError, ExperimentConfig, InputSpec, Mode, TableKind, validate_config};
 use upshot_result::{Analysis, ResultJson};
 
 use crate::cli::DesignArgs;
@@ -74,7 +76,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
     let config = ExperimentConfig {
         path: history.to_path_buf(),
         name: "brand-test-design".into(),
-        kind: Kind::BrandTest,
+        kind: BrandTest::NAME.into(),
         currency: "USD".into(),
         seed: args.seed,
         timezone: None,
@@ -124,6 +126,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         upshot_version: env!("CARGO_PKG_VERSION").to_string(),
         experiment: "brand-test-design".into(),
         kind: "brand-test-design".into(),
+        headline: analysis.headline.clone(),
         currency: "USD".into(),
         inputs: Vec::new(),
         config_sha256: String::new(),

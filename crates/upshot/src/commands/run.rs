@@ -3,12 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
-use upshot_data::{DataError, ExperimentConfig, Kind, Mode, Progress, TableKind, validate_config_projected};
-use upshot_result::{Analysis, InputRecord, ResultJson};
+use upshot_analysis::{Outcome, Planned, Seed};
+use upshot_data::{DataError, Dataset, ExperimentConfig, Mode, Progress, TableKind, validate_config_projected};
+use upshot_result::{InputRecord, ResultJson};
 
 use crate::cli::RunArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::registry;
 
 /// Every config named: files as given, folders expanded to their `*.toml`, sorted.
 pub fn collect_configs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
@@ -80,84 +82,32 @@ pub fn cmd(args: &RunArgs, printer: &Printer) -> Result<(), CliError> {
     Ok(())
 }
 
-type Exclusions = std::collections::BTreeMap<(TableKind, String), u64>;
-
-fn analyze(config: &ExperimentConfig, dataset: &upshot_data::Dataset) -> Result<(Analysis, Exclusions), CliError> {
-    let config_error = |message: String| DataError::Config { file: config.path.display().to_string(), message };
-    match config.kind {
-        Kind::Inspect => {
-            upshot_inspect::check_params(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok((upshot_inspect::analyze(dataset)?, Exclusions::new()))
-        }
-        Kind::BrandTest => {
-            let params = upshot_brand::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok(upshot_brand::analyze(dataset, &params, config.seed)?)
-        }
-        Kind::Survey => {
-            let params = upshot_survey::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok(upshot_survey::analyze(dataset, &params, config.seed)?)
-        }
-        Kind::Cohorts => {
-            let params = upshot_cohorts::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok(upshot_cohorts::analyze(dataset, &params, config.seed)?)
-        }
-        Kind::Pacing => {
-            let params = upshot_pacing::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok(upshot_pacing::analyze(dataset, &params)?)
-        }
-        Kind::Segments => {
-            let params = upshot_segments::Params::from_table(&config.params).map_err(|err| config_error(err.to_string()))?;
-            Ok(upshot_segments::analyze(dataset, &params)?)
-        }
-    }
-}
-
-fn needed_tables(kind: Kind) -> &'static [TableKind] {
-    match kind {
-        Kind::BrandTest => &upshot_brand::INPUTS,
-        Kind::Survey => &upshot_survey::INPUTS,
-        Kind::Cohorts => &upshot_cohorts::INPUTS,
-        Kind::Pacing => &upshot_pacing::INPUTS,
-        Kind::Segments => &upshot_segments::INPUTS,
-        _ => &[],
-    }
-}
-
-/// Reads a config and loads its validated tables (only the columns its analysis reads).
-pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, upshot_data::Dataset), CliError> {
+/// Reads a config, checks its kind, inputs and params, and loads its validated
+/// tables (only the columns its analysis reads); returns what the run needs.
+pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, Box<dyn Planned>, Dataset), CliError> {
     let config = ExperimentConfig::from_file(path)?;
-    for table in needed_tables(config.kind) {
+    let config_error = |message: String| DataError::Config { file: path.display().to_string(), message };
+    let kind = registry::find(&config.kind).map_err(config_error)?;
+    for table in kind.inputs() {
         if config.input(*table).is_none() {
             return Err(DataError::MissingInput {
                 file: path.display().to_string(),
-                kind: config.kind.name().into(),
+                kind: kind.name().into(),
                 table: table.name().into(),
             }
             .into());
         }
     }
+    let plan = kind.plan(&config.params).map_err(|err| config_error(err.to_string()))?;
     let progress = progress_for(printer, &config);
-    // Segment keys decide which cohort columns are loaded; bad params are reported by `analyze`.
-    let cohort_by = match config.kind {
-        Kind::Cohorts => upshot_cohorts::Params::from_table(&config.params).map(|p| p.by).unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let projection = |table: TableKind| match config.kind {
-        Kind::BrandTest => upshot_brand::columns(table),
-        Kind::Survey => upshot_survey::columns(table),
-        Kind::Cohorts => upshot_cohorts::columns(table, &cohort_by),
-        Kind::Pacing => upshot_pacing::columns(table),
-        Kind::Segments => upshot_segments::columns(table),
-        _ => None,
-    };
-    let dataset = validate_config_projected(&config, Mode::Load, &projection, &progress)?;
+    let dataset = validate_config_projected(&config, Mode::Load, &|table| plan.columns(table), &progress)?;
     progress.finish();
-    Ok((config, dataset))
+    Ok((config, plan, dataset))
 }
 
 fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
-    let (config, dataset) = load(path, printer)?;
-    let (mut analysis, exclusions) = analyze(&config, &dataset)?;
+    let (config, plan, dataset) = load(path, printer)?;
+    let Outcome { mut analysis, exclusions } = plan.run(&dataset, Seed(config.seed))?;
     for report in dataset.reports() {
         for (reason, examples) in &report.examples {
             let n = report.rows_excluded.get(reason).copied().unwrap_or(0);
@@ -167,7 +117,8 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
     let run = ResultJson {
         upshot_version: env!("CARGO_PKG_VERSION").to_string(),
         experiment: config.name.clone(),
-        kind: config.kind.name().to_string(),
+        kind: config.kind.clone(),
+        headline: analysis.headline.clone(),
         currency: config.currency.clone(),
         inputs: dataset
             .reports()
@@ -182,11 +133,9 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
                     rows_used: r.rows_used,
                     rows_excluded: r.rows_excluded.clone(),
                 };
-                for ((table, reason), n) in &exclusions {
-                    if *table == r.table {
-                        record.rows_used = record.rows_used.saturating_sub(*n);
-                        *record.rows_excluded.entry(reason.clone()).or_insert(0) += n;
-                    }
+                for (reason, n) in exclusions.of(r.table) {
+                    record.rows_used = record.rows_used.saturating_sub(n);
+                    *record.rows_excluded.entry(reason.to_string()).or_insert(0) += n;
                 }
                 record
             })

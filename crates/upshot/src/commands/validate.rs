@@ -3,12 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use upshot_data::{ExperimentConfig, InputSpec, Kind, Mode, TableGuess, TableKind, TableReport, guess_table, validate_config};
+use upshot_analysis::Kind;
+use upshot_data::{
+    DataError, ExperimentConfig, InputSpec, Mode, TableGuess, TableKind, TableReport, guess_table, validate_config,
+};
 
 use crate::cli::ValidateArgs;
 use crate::commands::run::{collect_configs, progress_for};
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::registry;
+use upshot_inspect::Inspect;
 
 pub fn cmd(args: &ValidateArgs, printer: &Printer) -> Result<(), CliError> {
     // Loose data files (anything but a folder or a *.toml) are validated as contract tables.
@@ -17,7 +22,9 @@ pub fn cmd(args: &ValidateArgs, printer: &Printer) -> Result<(), CliError> {
     let mut configs = Vec::new();
     if !config_paths.is_empty() {
         for path in collect_configs(&config_paths)? {
-            configs.push(ExperimentConfig::from_file(&path)?);
+            let config = ExperimentConfig::from_file(&path)?;
+            registry::find(&config.kind).map_err(|message| DataError::Config { file: path.display().to_string(), message })?;
+            configs.push(config);
         }
     }
     if !files.is_empty() {
@@ -92,7 +99,7 @@ fn configs_for_files(
             ExperimentConfig {
                 path: Path::new("(command line)").to_path_buf(),
                 name: "validate".into(),
-                kind: Kind::Inspect,
+                kind: Inspect::NAME.into(),
                 currency: currency.to_uppercase(),
                 seed: 0,
                 timezone: None,

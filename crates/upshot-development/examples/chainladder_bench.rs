@@ -10,8 +10,8 @@
 
 use std::time::Instant;
 
-use upshot_cohorts::chainladder::{LastSigma, Triangle};
-use upshot_cohorts::projection::{Method, Setup, project};
+use upshot_development::chainladder::{LastSigma, Triangle};
+use upshot_development::projection::{Method, Setup, project};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).ok_or("usage: chainladder_bench TRIANGLES.json")?;

@@ -10,8 +10,8 @@
 
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
-use upshot_cohorts::chainladder::{LastSigma, Triangle};
-use upshot_cohorts::projection::{Setup, auto_methods, lag_profile, project};
+use upshot_development::chainladder::{LastSigma, Triangle};
+use upshot_development::projection::{Setup, auto_methods, lag_profile, project};
 use upshot_stats::quantile_sorted;
 use upshot_stats::rng::stream;
 
