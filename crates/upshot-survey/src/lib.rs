@@ -24,6 +24,7 @@
 //! seed: [`Survey`] (its `Kind::run`).
 #![deny(missing_docs)]
 
+pub mod decide;
 pub mod estimate;
 pub mod mapping;
 mod prepare;

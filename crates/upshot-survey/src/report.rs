@@ -11,7 +11,6 @@ use crate::{Extrapolation, Params, Source};
 /// Below this response rate the survey speaks for too few customers.
 const LOW_RESPONSE: f64 = 0.35;
 /// Decision probability for scale and pause.
-const DECISION_PROBABILITY: f64 = 0.9;
 /// A stratum with fewer donors than this extrapolates from thin evidence.
 const FEW_DONORS: f64 = 30.0;
 
@@ -73,15 +72,7 @@ fn decide(row: &ChannelRow, params: &Params, currency: &str, level: f64) -> Opti
     if row.spend <= 0.0 {
         return None;
     }
-    let (action, confidence) = if p_ok >= DECISION_PROBABILITY {
-        (Action::Scale, p_ok)
-    } else if p_bad >= DECISION_PROBABILITY {
-        (Action::Pause, p_bad)
-    } else if p_ok >= 0.5 {
-        (Action::Keep, p_ok)
-    } else {
-        (Action::Optimize, 1.0 - p_ok)
-    };
+    let (action, confidence) = crate::decide::verdict(p_ok, p_bad);
     let cac = match (row.blended_cac, row.cac_ci) {
         (Some(cac), (low, high)) => format!(
             "blended CAC {} ({:.0}% interval {} to {})",
@@ -166,17 +157,15 @@ pub(crate) fn build(
         let blended = point.blended[c];
         let cac_of = |customers: f64| if spend > 0.0 && customers > 0.0 { Some(spend / customers) } else { None };
         let blended_ci = interval(draws, 0, level, |d| d.blended[c]);
-        let fraction = |f: &dyn Fn(f64) -> bool| {
-            let hits = draws.iter().filter(|d| f(d[0].blended[c])).count();
-            hits as f64 / draws.len().max(1) as f64
+        let odds = match target {
+            Some(target) if spend > 0.0 => {
+                let blended_draws: Vec<f64> = draws.iter().map(|d| d[0].blended[c]).collect();
+                // No draws: the odds are those of an empty sample (0), as they always were.
+                Some(crate::decide::cac_odds(&blended_draws, spend, target, params.pause_multiple).unwrap_or((0.0, 0.0)))
+            }
+            _ => None,
         };
-        let (p_ok, p_bad) = match target {
-            Some(target) if spend > 0.0 => (
-                Some(fraction(&|b: f64| b > 0.0 && spend / b <= target)),
-                Some(fraction(&|b: f64| b <= 0.0 || spend / b > params.pause_multiple * target)),
-            ),
-            _ => (None, None),
-        };
+        let (p_ok, p_bad) = (odds.map(|o| o.0), odds.map(|o| o.1));
         rows.push(ChannelRow {
             index: c,
             name: channel.clone(),
