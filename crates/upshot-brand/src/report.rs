@@ -1,6 +1,6 @@
 //! From estimates to money, a decision, metrics, tables and charts.
 
-use upshot_result::format::{count, money, number, percent, signed_percent};
+use upshot_result::format::{count, money, number, percent, probability, signed_percent};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
 use upshot_stats::{normal_cdf, normal_quantile};
 
@@ -148,7 +148,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         Action::Keep | Action::Scale => format!(
             "iCPA {icpa_text} vs break-even {}: P(iCPA above break-even) {}; keeping it is worth about {} a month{}",
             money(break_even_cpa, currency),
-            if p_wrong < 0.001 { "< 0.001".to_string() } else { format!("= {}", probability(p_wrong)) },
+            probability(p_wrong),
             money(profit_per_month, currency),
             if action == Action::Scale {
                 "; even the interval's worst iCPA is under half of break-even, so test a higher budget"
@@ -159,7 +159,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         Action::Cut => format!(
             "iCPA {icpa_text} vs break-even {}: P(iCPA below break-even) {}; switching it off saves about {} a month",
             money(break_even_cpa, currency),
-            if p_wrong < 0.001 { "< 0.001".to_string() } else { format!("= {}", probability(p_wrong)) },
+            probability(p_wrong),
             money(-profit_per_month, currency)
         ),
         _ => {
@@ -172,7 +172,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
                 f64::NAN
             };
             format!(
-                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) = {}); about {} more test {unit_word}s would decide at {:.0}% confidence",
+                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) {}); about {} more test {unit_word}s would decide at {:.0}% confidence",
                 money(break_even_cpa, currency),
                 probability(p_wrong),
                 if needed.is_finite() { count(needed.ceil()) } else { "many".into() },
@@ -292,11 +292,6 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
     let tables = tables(test, &component_effects, &econ);
     let charts = charts(test, inference, params, &component_effects, off_mean, unit_word);
     Analysis { headline, context, metrics, decisions, warnings, tables, charts }
-}
-
-/// A probability for a sentence: three decimals, or `< 0.001` when smaller.
-fn probability(p: f64) -> String {
-    if p < 0.001 { "< 0.001".to_string() } else { format!("{p:.3}") }
 }
 
 fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {

@@ -102,8 +102,27 @@ pub fn signed_percent(share: f64) -> String {
     if share > 0.0 && text != "0%" { format!("+{text}") } else { text }
 }
 
+/// A probability as it follows `P(...)` in a sentence: `= 0.123` (three decimals, so 0.896
+/// never reads as 0.90), `< 0.001` or `> 0.999`. The one probability format of every page.
+pub fn probability(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else if p > 0.999 {
+        "> 0.999".into()
+    } else {
+        format!("= {p:.3}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn probabilities_read_as_relations() {
+        assert_eq!(super::probability(0.8964), "= 0.896");
+        assert_eq!(super::probability(0.0004), "< 0.001");
+        assert_eq!(super::probability(0.9996), "> 0.999");
+    }
+
     use super::*;
 
     #[test]

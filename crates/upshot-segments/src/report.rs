@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use upshot_result::format::{count, money, percent};
+use upshot_result::format::{count, money, percent, probability};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table};
 
 use crate::Params;
@@ -101,8 +101,12 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
         money(m.cost, currency)
     );
     let (confidence, why) = match d.verdict {
-        Verdict::Scale => (d.odds.p_within, format!("P(CAC <= target) = {:.3}, q-value {:.3}: scale", d.odds.p_within, d.q)),
-        Verdict::Pause => (d.odds.p_above, format!("P(CAC > {} x target) = {:.3}: pause", params.pause_multiple, d.odds.p_above)),
+        Verdict::Scale => {
+            (d.odds.p_within, format!("P(CAC <= target) {}, q-value {:.3}: scale", probability(d.odds.p_within), d.q))
+        }
+        Verdict::Pause => {
+            (d.odds.p_above, format!("P(CAC > {} x target) {}: pause", params.pause_multiple, probability(d.odds.p_above)))
+        }
         Verdict::Optimize => (
             1.0 - d.odds.p_within - d.odds.p_above,
             format!(

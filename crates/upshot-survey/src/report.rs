@@ -1,6 +1,6 @@
 //! From estimates to metrics, decisions, tables and chart specifications.
 
-use upshot_result::format::{count, money, number, percent};
+use upshot_result::format::{count, money, number, percent, probability};
 use upshot_result::{Action, Analysis, Cell as TableCell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
 use upshot_stats::{percentile_interval, wilson_interval};
 
@@ -23,17 +23,6 @@ fn interval(draws: &[Vec<Attribution>], rule: usize, level: f64, f: impl Fn(&Att
         return None;
     }
     percentile_interval(&mut values, level)
-}
-
-/// A probability with its relation: `= 0.873`, `> 0.999`, `< 0.001`.
-fn probability(p: f64) -> String {
-    if p < 0.001 {
-        "< 0.001".into()
-    } else if p > 0.999 {
-        "> 0.999".into()
-    } else {
-        format!("= {p:.3}")
-    }
 }
 
 fn metric(name: &str, unit: &str, estimate: f64, ci: Interval, level: f64) -> Metric {
