@@ -693,13 +693,12 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
             }
         }
     }
-    let mut decisions: Vec<(f64, Decision)> = if by.is_empty() {
-        ctx.decision(total).map(|d| (total.spend, d)).into_iter().collect()
+    let mut decisions: Vec<Decision> = if by.is_empty() {
+        ctx.decision(total).into_iter().collect()
     } else {
-        computed.segments.iter().filter_map(|s| ctx.decision(s).map(|d| (s.spend, d))).collect()
+        computed.segments.iter().filter_map(|s| ctx.decision(s)).collect()
     };
-    decisions.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let decisions: Vec<Decision> = decisions.into_iter().map(|(_, d)| d).collect();
+    decisions.sort_by(Decision::order);
 
     let grain = computed.cohorts.grain;
     let still = total.purchases.value - total.purchases_observed;

@@ -328,7 +328,7 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
             Some((stake, Decision { subject: line_segment(line), action, confidence, reason, stake: Some(stake) }))
         })
         .collect();
-    decisions.sort_by(|a, b| b.0.total_cmp(&a.0));
+    decisions.sort_by(|a, b| Decision::order(&a.1, &b.1));
     let decisions: Vec<Decision> = decisions.into_iter().map(|(_, d)| d).collect();
     let headline = match key_metric(&c.total).and_then(|p| p.completion().map(|x| (p, x))) {
         Some((p, (x, low, high))) => {

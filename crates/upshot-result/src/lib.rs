@@ -149,6 +149,16 @@ pub struct Decision {
     pub stake: Option<f64>,
 }
 
+impl Decision {
+    /// The one order of decisions on every page and in `result.json`: the most money at stake
+    /// first (decisions without a stake last), then by subject, so the order never depends on
+    /// the order the analysis found them in.
+    pub fn order(a: &Decision, b: &Decision) -> std::cmp::Ordering {
+        let stake = |d: &Decision| d.stake.unwrap_or(f64::NEG_INFINITY);
+        stake(b).total_cmp(&stake(a)).then_with(|| a.subject.cmp(&b.subject))
+    }
+}
+
 /// How the values of a table column or a chart axis are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Format {

@@ -426,7 +426,7 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
         .collect();
     let ads = &c.levels[LEVELS.len() - 1];
     let mut decisions: Vec<Decision> = c.decisions.par_iter().map(|d| decision(d, &ads[d.index], params, currency)).collect();
-    decisions.sort_by(|a, b| b.stake.unwrap_or(0.0).total_cmp(&a.stake.unwrap_or(0.0)));
+    decisions.sort_by(Decision::order);
     let count_of = |v: fn(&Verdict) -> bool| c.decisions.iter().filter(|d| v(&d.verdict)).count();
     let scaled = count_of(|v| *v == Verdict::Scale);
     let paused = count_of(|v| *v == Verdict::Pause);

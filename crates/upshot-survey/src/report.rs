@@ -228,7 +228,7 @@ pub(crate) fn build(
             warnings.push(format!("{}: no target CAC in [params] target_cac, so no decision.", row.name));
         }
     }
-    decisions.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.subject.cmp(&b.1.subject)));
+    decisions.sort_by(|a, b| Decision::order(&a.1, &b.1));
     let decisions: Vec<Decision> = decisions.into_iter().map(|(_, d)| d).collect();
     if params.target_cac == crate::TargetCac::None {
         warnings.push("No `target_cac` in [params]: blended CAC is reported without decisions.".into());
