@@ -46,7 +46,7 @@ impl Exclusions {
 
     /// Rows of `table` left out for `reason` so far.
     pub fn get(&self, table: TableKind, reason: &str) -> u64 {
-        self.0.iter().find(|((t, r), _)| *t == table && r == reason).map_or(0, |(_, n)| *n)
+        self.0.get(&(table, reason.to_string())).copied().unwrap_or(0)
     }
 
     /// The exclusions of one table: (reason, rows), by reason.
@@ -57,11 +57,6 @@ impl Exclusions {
     /// Every exclusion: ((table, reason), rows).
     pub fn iter(&self) -> impl Iterator<Item = (&(TableKind, String), &u64)> {
         self.0.iter()
-    }
-
-    /// Whether nothing was left out.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

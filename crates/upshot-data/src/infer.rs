@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use polars::prelude::*;
-
 use crate::config::InputSpec;
 use crate::contract::{DEFAULT_STAGES, TableKind};
 use crate::error::DataError;
@@ -85,25 +83,10 @@ pub fn guess_table(path: &Path) -> Result<TableGuess, DataError> {
     if let [only] = named.as_slice() {
         return Ok(TableGuess::ByName(*only));
     }
-    // The framing check gives a CSV renamed to .parquet or a cut file its plain message.
-    let input = InputSpec {
-        table: TableKind::Spend,
-        path: path.to_path_buf(),
-        display_path: display.clone(),
-        renames: Default::default(),
-    };
-    crate::load::check_parquet_framing(&input)?;
-    let pl_path = PlRefPath::try_from_path(path).map_err(|source| DataError::Polars {
-        file: display.clone(),
-        context: "cannot open".into(),
-        source,
-    })?;
-    let mut scan = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
-        .map_err(|source| DataError::NotParquet { file: display.clone(), detail: format!("cannot read Parquet: {source}") })?;
-    let schema = scan.collect_schema().map_err(|source| DataError::NotParquet {
-        file: display.clone(),
-        detail: format!("cannot read the Parquet schema: {source}"),
-    })?;
+    // The table is not known yet; the scan only reads the schema.
+    let input =
+        InputSpec { table: TableKind::Spend, path: path.to_path_buf(), display_path: display, renames: Default::default() };
+    let (_, schema) = crate::load::scan_with_schema(&input)?;
     let columns: Vec<String> = schema.iter_names().map(|name| name.to_string()).collect();
     let name_says = match named.as_slice() {
         [] => "its name names no contract table".to_string(),

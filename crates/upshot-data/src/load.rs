@@ -40,7 +40,7 @@ const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 /// Checks that the file exists, is not empty, and is framed as Parquet, so
 /// that a CSV renamed to `.parquet` or a truncated download gets a plain
 /// message instead of a decoder error.
-pub(crate) fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
+fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
     let file_name = input.display_path.clone();
     let io_error = |source| DataError::Io { file: file_name.clone(), source };
     let mut file = File::open(&input.path).map_err(io_error)?;
@@ -71,22 +71,28 @@ pub(crate) fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> 
     Ok(())
 }
 
-/// Opens an export, maps its columns onto the contract and casts them.
-pub fn open(input: &InputSpec, options: &ReadOptions) -> Result<Opened, DataError> {
+/// A lazy scan of an export and its Parquet schema, after the framing check (so a CSV
+/// renamed to `.parquet` or a cut file gets its plain message).
+pub(crate) fn scan_with_schema(input: &InputSpec) -> Result<(LazyFrame, SchemaRef), DataError> {
     check_parquet_framing(input)?;
     let file = input.display_path.clone();
-    let polars_error = |context: &str| {
-        let file = file.clone();
-        let context = context.to_string();
-        move |source| DataError::Polars { file, context, source }
-    };
-    let path = PlRefPath::try_from_path(&input.path).map_err(polars_error("cannot open"))?;
+    let path = PlRefPath::try_from_path(&input.path).map_err(|source| DataError::Polars {
+        file: file.clone(),
+        context: "cannot open".into(),
+        source,
+    })?;
     let mut scan = LazyFrame::scan_parquet(path, ScanArgsParquet::default())
         .map_err(|source| DataError::NotParquet { file: file.clone(), detail: format!("cannot read Parquet: {source}") })?;
-    let schema = scan.collect_schema().map_err(|source| DataError::NotParquet {
-        file: file.clone(),
-        detail: format!("cannot read the Parquet schema: {source}"),
-    })?;
+    let schema = scan
+        .collect_schema()
+        .map_err(|source| DataError::NotParquet { file, detail: format!("cannot read the Parquet schema: {source}") })?;
+    Ok((scan, schema))
+}
+
+/// Opens an export, maps its columns onto the contract and casts them.
+pub fn open(input: &InputSpec, options: &ReadOptions) -> Result<Opened, DataError> {
+    let (scan, schema) = scan_with_schema(input)?;
+    let file = input.display_path.clone();
 
     let columns = input.table.columns(&options.stages);
     let found_names: Vec<String> = schema.iter_names().map(|name| name.to_string()).collect();
