@@ -1,6 +1,6 @@
 //! From computed cohorts to metrics, decisions, tables and chart specifications.
 
-use upshot_result::format::{count, money, number, percent};
+use upshot_result::format::{count, money, number, percent, probability};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
 use upshot_stats::normal_quantile;
 
@@ -197,14 +197,14 @@ impl Context<'_> {
             action,
             confidence,
             reason: format!(
-                "CAC {} vs a maximum of {} (LTV at {} months {} x margin {} / target {}); P(CAC <= max) = {:.2}; {} of {} purchases still to come{payback}",
+                "CAC {} vs a maximum of {} (LTV at {} months {} x margin {} / target {}); P(CAC <= max) {}; {} of {} purchases still to come{payback}",
                 interval_text(cac, level, |v| self.money(v)),
                 self.money(cac_max.value),
                 self.params.horizon_months,
                 self.money(s.ltv.values[horizon]),
                 number(self.params.margin, 2),
                 number(self.params.target_ltv_to_cac, 1),
-                p,
+                probability(p),
                 count(still),
                 count(s.purchases.value),
             ),

@@ -110,22 +110,27 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
         Verdict::Optimize => (
             1.0 - d.odds.p_within - d.odds.p_above,
             format!(
-                "CAC most likely between target and {} x target (P(CAC <= target) = {:.2}): optimize",
-                params.pause_multiple, d.odds.p_within
+                "CAC most likely between target and {} x target (P(CAC <= target) {}): optimize",
+                params.pause_multiple,
+                probability(d.odds.p_within)
             ),
         ),
         Verdict::NeedsData(more) if d.odds.p_above > d.odds.p_within => (
             1.0 - d.odds.p_above,
             format!(
-                "P(CAC > {} x target) = {:.3}: about {} to confirm a pause at this rate",
+                "P(CAC > {} x target) {}: about {} to confirm a pause at this rate",
                 params.pause_multiple,
-                d.odds.p_above,
+                probability(d.odds.p_above),
                 more_clicks(more)
             ),
         ),
         Verdict::NeedsData(more) => (
             1.0 - d.odds.p_within,
-            format!("P(CAC <= target) = {:.3}: about {} to confirm a scale at this rate", d.odds.p_within, more_clicks(more)),
+            format!(
+                "P(CAC <= target) {}: about {} to confirm a scale at this rate",
+                probability(d.odds.p_within),
+                more_clicks(more)
+            ),
         ),
     };
     Decision {
