@@ -170,21 +170,12 @@ pub fn present(rows: &[PowerRow], history_days: usize) -> (Table, Chart) {
         ),
         None => "Not enough history to simulate a test".into(),
     };
-    let chart = Chart {
-        name: "power".into(),
-        title,
-        note: format!("Simulated on {history_days} days of your daily new customers; 80% power, two-sided alpha 0.05."),
-        kind: ChartKind::Lines,
-        x_label: "test length (days)".into(),
-        y_label: "minimum detectable lift".into(),
-        y_format: Format::Percent,
-        categories: lengths.iter().map(|l| l.to_string()).collect(),
-        series,
-        table: "power".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    };
+    let chart = Chart::new(ChartKind::Lines, "power", title)
+        .note(format!("Simulated on {history_days} days of your daily new customers; 80% power, two-sided alpha 0.05."))
+        .axes("test length (days)", "minimum detectable lift", Format::Percent)
+        .categories(lengths.iter().map(|l| l.to_string()).collect())
+        .series(series)
+        .table("power");
     (table, chart)
 }
 

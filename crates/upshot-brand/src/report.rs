@@ -1,7 +1,7 @@
 //! From estimates to money, a decision, metrics, tables and charts.
 
-use upshot_result::format::{count, money, number, percent, probability, signed_percent};
-use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
+use upshot_result::format::{count, money, number, percent, probability, range, signed_percent, with_interval};
+use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::{normal_cdf, normal_quantile};
 
 use crate::Params;
@@ -70,28 +70,40 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
     let carry = engine::carry_over(units, 0);
 
     let mut metrics = vec![
-        Metric::interval("incremental_purchases_per_unit", "purchases", per_unit, p_lo, p_hi, level),
-        Metric::interval("incremental_purchases_total", "purchases", total.0, total.1, total.2, level),
-        Metric::interval("incremental_revenue_total", currency, revenue_total.0, revenue_total.1, revenue_total.2, level),
-        Metric::point("incremental_cost_total", currency, cost),
-        Metric { ci_low: icpa_lo, ci_high: icpa_hi, level: Some(level), ..Metric::point("icpa", currency, icpa) },
-        Metric::interval("iroas", "ratio", iroas.0, iroas.1, iroas.2, level),
-        Metric::interval("roi", "ratio", roi(revenue_total.0), roi(revenue_total.1), roi(revenue_total.2), level),
-        Metric::point("p_value", "probability", p_value),
+        Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, per_unit, p_lo, p_hi, level),
+        Metric::interval(names::INCREMENTAL_PURCHASES_TOTAL, Unit::Purchases, total.0, total.1, total.2, level),
+        Metric::interval(
+            names::INCREMENTAL_REVENUE_TOTAL,
+            Unit::money(currency),
+            revenue_total.0,
+            revenue_total.1,
+            revenue_total.2,
+            level,
+        ),
+        Metric::point(names::INCREMENTAL_COST_TOTAL, Unit::money(currency), cost),
+        Metric {
+            ci_low: icpa_lo,
+            ci_high: icpa_hi,
+            level: Some(level),
+            ..Metric::point(names::ICPA, Unit::money(currency), icpa)
+        },
+        Metric::interval(names::IROAS, Unit::Ratio, iroas.0, iroas.1, iroas.2, level),
+        Metric::interval(names::ROI, Unit::Ratio, roi(revenue_total.0), roi(revenue_total.1), roi(revenue_total.2), level),
+        Metric::point(names::P_VALUE, Unit::Probability, p_value),
     ];
     let (dm_lo, dm_hi) = dm[0].dist.interval(level);
     metrics.push(
-        Metric::interval("incremental_purchases_per_unit", "purchases", dm[0].dist.estimate, dm_lo, dm_hi, level)
+        Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, dm[0].dist.estimate, dm_lo, dm_hi, level)
             .with_segment(Segment::one("estimator", "difference_in_means")),
     );
     metrics.push(
-        Metric::point("p_value", "probability", dm[0].dist.p_value(0.0))
+        Metric::point(names::P_VALUE, Unit::Probability, dm[0].dist.p_value(0.0))
             .with_segment(Segment::one("estimator", "difference_in_means")),
     );
     metrics.push(
         Metric::interval(
-            "incremental_purchases_per_unit",
-            "purchases",
+            names::INCREMENTAL_PURCHASES_PER_UNIT,
+            Unit::Purchases,
             robust.estimate,
             robust.estimate - z * robust.std_error,
             robust.estimate + z * robust.std_error,
@@ -100,7 +112,9 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         .with_segment(Segment::one("estimator", "cluster_robust")),
     );
     let robust_p = 2.0 * (1.0 - normal_cdf((robust.estimate / robust.std_error).abs()));
-    metrics.push(Metric::point("p_value", "probability", robust_p).with_segment(Segment::one("estimator", "cluster_robust")));
+    metrics.push(
+        Metric::point(names::P_VALUE, Unit::Probability, robust_p).with_segment(Segment::one("estimator", "cluster_robust")),
+    );
     let component_names = ["paid_brand", "organic", "other"];
     let mut component_effects = Vec::new();
     for (k, name) in component_names.iter().enumerate() {
@@ -108,17 +122,17 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         let (lo, hi) = dist.interval(level);
         component_effects.push((dist.estimate, lo, hi));
         metrics.push(
-            Metric::interval("incremental_purchases_per_unit", "purchases", dist.estimate, lo, hi, level)
+            Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, dist.estimate, lo, hi, level)
                 .with_segment(Segment::one("component", name)),
         );
     }
     let cannibalization =
         if component_effects[0].0 > 0.0 { (-component_effects[1].0 / component_effects[0].0).clamp(0.0, 1.0) } else { f64::NAN };
-    metrics.push(Metric::point("cannibalization_share", "share", cannibalization));
+    metrics.push(Metric::point(names::CANNIBALIZATION_SHARE, Unit::Share, cannibalization));
     if let Some(carry) = carry {
         metrics.push(Metric::interval(
-            "carry_over_per_unit",
-            "purchases",
+            names::CARRY_OVER_PER_UNIT,
+            Unit::Purchases,
             carry.estimate,
             carry.estimate - z * carry.std_error,
             carry.estimate + z * carry.std_error,
@@ -214,14 +228,10 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             test.block_days
         ),
         format!(
-            "Incremental purchases per on-{unit_word} {} ({:.0}% interval {} to {}); whole test {} ({} to {}). Estimator: regression with day-of-week{} fixed effects; interval by inverting the re-randomization test ({} draws under the design used).",
-            number(per_unit, 2),
-            level * 100.0,
-            number(p_lo, 2),
-            number(p_hi, 2),
+            "Incremental purchases per on-{unit_word} {}; whole test {} ({}). Estimator: regression with day-of-week{} fixed effects; interval by inverting the re-randomization test ({} draws under the design used).",
+            with_interval(per_unit, Some((p_lo, p_hi)), level, |v| number(v, 2)),
             number(total.0, 0),
-            number(total.1, 0),
-            number(total.2, 0),
+            range(Some((total.1, total.2)), |v| number(v, 0)),
             if test.regional { " and region" } else { "" },
             count(params.draws as f64)
         ),
@@ -252,11 +262,8 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             let (lo, hi) = (carry.estimate - z * carry.std_error, carry.estimate + z * carry.std_error);
             let detected = lo > 0.0 || hi < 0.0;
             context.push(format!(
-                "Carry-over (effect of yesterday's state): {} ({:.0}% interval {} to {}): {}.",
-                number(carry.estimate, 2),
-                level * 100.0,
-                number(lo, 2),
-                number(hi, 2),
+                "Carry-over (effect of yesterday's state): {}: {}.",
+                with_interval(carry.estimate, Some((lo, hi)), level, |v| number(v, 2)),
                 if detected { "detected" } else { "none detected" }
             ));
             if detected {
@@ -393,28 +400,26 @@ fn charts(
     let categories: Vec<String> = (0..days).map(|d| (first + chrono::Days::new(d as u64)).format("%m-%d").to_string()).collect();
     let note =
         format!("Source: orders, spend and schedule, {first} to {last}. New customers (first paid order) per day, all channels.");
-    let mut charts = vec![Chart {
-        name: "daily".into(),
-        title: format!(
-            "On days with brand search we sell {} more new customers per {unit_word} ({})",
-            number(per_unit, 1),
-            signed_percent(per_unit / off_mean)
-        ),
-        note: note.clone(),
-        kind: ChartKind::Lines,
-        x_label: "day of the test (shaded: brand search on)".into(),
-        y_label: "new customers per day".into(),
-        y_format: Format::Count,
-        categories,
-        series: vec![
+    let mut charts = vec![
+        Chart::new(
+            ChartKind::Lines,
+            "daily",
+            format!(
+                "On days with brand search we sell {} more new customers per {unit_word} ({})",
+                number(per_unit, 1),
+                signed_percent(per_unit / off_mean)
+            ),
+        )
+        .note(note.clone())
+        .axes("day of the test (shaded: brand search on)", "new customers per day", Format::Count)
+        .categories(categories)
+        .series(vec![
             Series::new("observed", observed.iter().map(|v| Some(*v)).collect()),
-            Series { dashed: true, ..Series::new("without brand search (fitted)", counterfactual) },
-        ],
-        table: "units".into(),
-        highlight: (0..days).map(|d| on_share[d] * 2.0 > regions_per_day[d]).collect(),
-        highlight_label: "brand on".into(),
-        reference: None,
-    }];
+            Series::new("without brand search (fitted)", counterfactual).dashed(),
+        ])
+        .table("units")
+        .highlight((0..days).map(|d| on_share[d] * 2.0 > regions_per_day[d]).collect(), "brand on"),
+    ];
 
     // Re-randomization distribution: 41 bins over the draws and the estimate.
     let draws = &fe0.on_outcome;
@@ -428,27 +433,19 @@ fn charts(
     }
     let observed_bin = (((per_unit - lo) / width) as usize).min(bins - 1);
     let p = fe0.p_value(0.0);
-    charts.push(Chart {
-        name: "rerandomization".into(),
-        title: format!(
+    charts.push(Chart::new(ChartKind::Bars, "rerandomization", format!(
             "The observed {:+.2} per {unit_word} beats {} of {} re-randomized schedules (p = {:.4})",
             per_unit,
             percent(1.0 - p),
             count(draws.len() as f64),
             p
-        ),
-        note: "Effect estimates under schedules the design could have drawn, with no true effect; highlighted: the bin of the observed estimate.".into(),
-        kind: ChartKind::Bars,
-        x_label: format!("estimated effect per {unit_word} under a re-randomized schedule"),
-        y_label: "schedules".into(),
-        y_format: Format::Count,
-        categories: (0..bins).map(|b| number(lo + (b as f64 + 0.5) * width, 2)).collect(),
-        series: vec![Series::new("re-randomized schedules", counts.into_iter().map(Some).collect())],
-        table: "effects".into(),
-        highlight: (0..bins).map(|b| b == observed_bin).collect(),
-        highlight_label: "observed".into(),
-        reference: None,
-    });
+        ))
+.note("Effect estimates under schedules the design could have drawn, with no true effect; highlighted: the bin of the observed estimate.")
+.axes(format!("estimated effect per {unit_word} under a re-randomized schedule"), "schedules", Format::Count)
+.categories((0..bins).map(|b| number(lo + (b as f64 + 0.5) * width, 2)).collect())
+.series(vec![Series::new("re-randomized schedules", counts.into_iter().map(Some).collect())])
+.table("effects")
+.highlight((0..bins).map(|b| b == observed_bin).collect(), "observed"));
 
     // Effects as % of the off-unit mean of each outcome.
     let level = params.level;
@@ -475,57 +472,48 @@ fn charts(
         high.push(Some(h / base));
     }
     let (p_lo, p_hi) = fe0.interval(level);
-    charts.push(Chart {
-        name: "effects".into(),
-        title: format!(
-            "Brand search lifts all purchases {} ({:.0}% interval {} to {})",
-            percent(per_unit / off_mean),
-            level * 100.0,
-            percent(p_lo / off_mean),
-            percent(p_hi / off_mean)
-        ),
-        note: format!(
+    charts.push(
+        Chart::new(
+            ChartKind::Intervals,
+            "effects",
+            format!(
+                "Brand search lifts all purchases {}",
+                with_interval(per_unit / off_mean, Some((p_lo / off_mean, p_hi / off_mean)), level, percent)
+            ),
+        )
+        .note(format!(
             "Effect per on-{unit_word} as a share of the off-{unit_word} mean; {:.0}% intervals by test inversion.",
             level * 100.0
-        ),
-        kind: ChartKind::Intervals,
-        x_label: "outcome".into(),
-        y_label: "change vs off days".into(),
-        y_format: Format::Percent,
-        categories: names,
-        series: vec![Series::new("effect", est), Series::new("low", low), Series::new("high", high)],
-        table: "effects".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    });
+        ))
+        .axes("outcome", "change vs off days", Format::Percent)
+        .categories(names)
+        .series(vec![Series::new("effect", est), Series::new("low", low), Series::new("high", high)])
+        .table("effects"),
+    );
 
     let component_mean = |o: usize, state: bool| Some(mean_where(&units.outcomes[o], &units.on, state));
     let cannibalization = if components[0].0 > 0.0 { (-components[1].0 / components[0].0).clamp(0.0, 1.0) } else { f64::NAN };
-    charts.push(Chart {
-        name: "cannibalization".into(),
-        title: if cannibalization.is_finite() {
-            format!("When brand search is off, {} of its purchases come back as organic", percent(cannibalization))
-        } else {
-            "Where new customers come from on on- and off-days".into()
-        },
-        note: format!(
+    charts.push(
+        Chart::new(
+            ChartKind::StackedBars,
+            "cannibalization",
+            if cannibalization.is_finite() {
+                format!("When brand search is off, {} of its purchases come back as organic", percent(cannibalization))
+            } else {
+                "Where new customers come from on on- and off-days".into()
+            },
+        )
+        .note(format!(
             "Mean new customers per {unit_word} by click channel; paid brand = orders attributed to the brand campaigns."
-        ),
-        kind: ChartKind::StackedBars,
-        x_label: "brand search state".into(),
-        y_label: format!("new customers per {unit_word}"),
-        y_format: Format::Number,
-        categories: vec!["on".into(), "off".into()],
-        series: vec![
+        ))
+        .axes("brand search state", format!("new customers per {unit_word}"), Format::Number)
+        .categories(vec!["on".into(), "off".into()])
+        .series(vec![
             Series::new("paid brand", vec![component_mean(2, true), component_mean(2, false)]),
             Series::new("organic/direct", vec![component_mean(3, true), component_mean(3, false)]),
             Series::new("other channels", vec![component_mean(4, true), component_mean(4, false)]),
-        ],
-        table: "units".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    });
+        ])
+        .table("units"),
+    );
     charts
 }

@@ -181,8 +181,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             ),
         });
     }
-    let block_days: usize =
-        schedule.metadata.get("upshot.block_days").and_then(|v| v.parse().ok()).filter(|b| *b >= 1).unwrap_or(1);
+    let block_days = upshot_data::ScheduleDesign::block_days_of(&schedule.metadata);
 
     // Orders: new customers in the test window, split by what brought them.
     let customers = new_customers(&orders.frame).map_err(BrandError::polars("find new customers"))?;

@@ -1,7 +1,7 @@
 //! From computed cohorts to metrics, decisions, tables and chart specifications.
 
-use upshot_result::format::{count, money, number, percent, probability};
-use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
+use upshot_result::format::{count, money, number, percent, probability, with_interval};
+use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::normal_quantile;
 
 use crate::Params;
@@ -16,7 +16,7 @@ const HEATMAP_SIZE: usize = 16;
 /// LTV metrics: months.
 const LTV_MONTHS: [usize; 4] = [1, 3, 6, 12];
 
-fn metric(name: &str, unit: &str, estimate: &Estimate, level: f64) -> Metric {
+fn metric(name: &str, unit: Unit, estimate: &Estimate, level: f64) -> Metric {
     match estimate.ci {
         Some((low, high)) => Metric::interval(name, unit, estimate.value, low, high, level),
         None => Metric::point(name, unit, estimate.value),
@@ -43,10 +43,7 @@ fn label(keys: &[String]) -> String {
 }
 
 fn interval_text(e: &Estimate, level: f64, fmt: impl Fn(f64) -> String) -> String {
-    match e.ci {
-        Some((low, high)) => format!("{} ({:.0}% interval {} to {})", fmt(e.value), level * 100.0, fmt(low), fmt(high)),
-        None => fmt(e.value),
-    }
+    with_interval(e.value, e.ci, level, fmt)
 }
 
 /// LTV of one customer cohort at age `k` when the cohort has completed it.
@@ -120,26 +117,26 @@ impl Context<'_> {
         let level = self.params.level;
         let seg = seg.and("cohort", &self.computed.cohorts.grain.label(row.period));
         let m = |metric: Metric| metric.with_segment(seg.clone());
-        metrics.push(m(Metric::point("leads", "leads", row.leads)));
-        metrics.push(m(Metric::point("purchases_observed", "purchases", row.purchases_observed)));
-        metrics.push(m(metric("purchases_projected", "purchases", &row.purchases, level)));
-        metrics.push(m(Metric::point("revenue_observed", self.currency, row.revenue_observed)));
-        metrics.push(m(metric("revenue_projected", self.currency, &row.revenue, level)));
+        metrics.push(m(Metric::point(names::LEADS, Unit::Leads, row.leads)));
+        metrics.push(m(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, row.purchases_observed)));
+        metrics.push(m(metric(names::PURCHASES_PROJECTED, Unit::Purchases, &row.purchases, level)));
+        metrics.push(m(Metric::point(names::REVENUE_OBSERVED, Unit::money(self.currency), row.revenue_observed)));
+        metrics.push(m(metric(names::REVENUE_PROJECTED, Unit::money(self.currency), &row.revenue, level)));
         if let Some(cac) = &row.cac {
-            metrics.push(m(metric("cac", self.currency, cac, level)));
+            metrics.push(m(metric(names::CAC, Unit::money(self.currency), cac, level)));
             let horizon = self.computed.ages - 1;
             if s.customers > 0.0 {
                 // LTV of the segment at the horizon over this cohort's CAC (the CAC's interval).
                 let ltv = s.ltv.values[horizon] * self.params.margin;
                 let ci = cac.ci.filter(|(low, _)| *low > 0.0).map(|(low, high)| (ltv / high, ltv / low));
-                metrics.push(m(metric("ltv_to_cac", "ratio", &Estimate { value: ltv / cac.value, ci }, level)));
+                metrics.push(m(metric(names::LTV_TO_CAC, Unit::Ratio, &Estimate { value: ltv / cac.value, ci }, level)));
             }
         }
         for months in LTV_MONTHS {
             if let Some(k) = ltv_age(self.computed.cohorts.grain, months, self.computed.ages)
                 && let Some(ltv) = cohort_ltv(table, self.computed, row.period, k)
             {
-                metrics.push(m(metric(&format!("ltv_{months}m"), self.currency, &ltv, level)));
+                metrics.push(m(metric(names::ltv(months), Unit::money(self.currency), &ltv, level)));
             }
         }
     }
@@ -147,30 +144,30 @@ impl Context<'_> {
     fn segment_metrics(&self, metrics: &mut Vec<Metric>, s: &SegmentResult, seg: Segment) {
         let level = self.params.level;
         let m = |metric: Metric| metric.with_segment(seg.clone());
-        metrics.push(m(Metric::point("leads", "leads", s.leads)));
-        metrics.push(m(Metric::point("purchases_observed", "purchases", s.purchases_observed)));
-        metrics.push(m(metric("purchases_projected", "purchases", &s.purchases, level)));
-        metrics.push(m(Metric::point("revenue_observed", self.currency, s.revenue_observed)));
-        metrics.push(m(metric("revenue_projected", self.currency, &s.revenue, level)));
+        metrics.push(m(Metric::point(names::LEADS, Unit::Leads, s.leads)));
+        metrics.push(m(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, s.purchases_observed)));
+        metrics.push(m(metric(names::PURCHASES_PROJECTED, Unit::Purchases, &s.purchases, level)));
+        metrics.push(m(Metric::point(names::REVENUE_OBSERVED, Unit::money(self.currency), s.revenue_observed)));
+        metrics.push(m(metric(names::REVENUE_PROJECTED, Unit::money(self.currency), &s.revenue, level)));
         if let Some(cac) = &s.cac {
-            metrics.push(m(metric("cac", self.currency, cac, level)));
+            metrics.push(m(metric(names::CAC, Unit::money(self.currency), cac, level)));
         }
         if s.customers > 0.0 {
             for months in LTV_MONTHS {
                 if let Some(k) = ltv_age(self.computed.cohorts.grain, months, self.computed.ages) {
-                    metrics.push(m(metric(&format!("ltv_{months}m"), self.currency, &self.ltv_estimate(s, k), level)));
+                    metrics.push(m(metric(names::ltv(months), Unit::money(self.currency), &self.ltv_estimate(s, k), level)));
                 }
             }
         }
         if let Some(ratio) = &s.ltv_to_cac {
-            metrics.push(m(metric("ltv_to_cac", "ratio", ratio, level)));
+            metrics.push(m(metric(names::LTV_TO_CAC, Unit::Ratio, ratio, level)));
         }
         if let Some((months, low, high)) = s.payback {
             let estimate = Estimate { value: months, ci: low.zip(high) };
-            metrics.push(m(metric("payback_months", "months", &estimate, level)));
+            metrics.push(m(metric(names::PAYBACK_MONTHS, Unit::Months, &estimate, level)));
         }
         if let Some(cac_max) = &s.cac_max {
-            metrics.push(m(metric("cac_max", self.currency, cac_max, level)));
+            metrics.push(m(metric(names::CAC_MAX, Unit::money(self.currency), cac_max, level)));
         }
     }
 
@@ -525,26 +522,23 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
         })
         .collect();
     let still = total.purchases.value - total.purchases_observed;
-    charts.push(Chart {
-        name: "triangle".into(),
-        title: format!(
-            "{} purchases are still to come from leads already bought ({} of the projected {})",
-            count(still),
-            percent(still / total.purchases.value.max(1.0)),
-            count(total.purchases.value)
-        ),
-        note: format!("{note}; cells with ≈ are projected; the share of leads that bought by each age"),
-        kind: ChartKind::Heatmap,
-        x_label: format!("age ({}s since the lead)", grain.name()),
-        y_label: "lead cohort".into(),
-        y_format: Format::Percent,
-        categories: (0..ages).map(|k| k.to_string()).collect(),
-        series,
-        table: "triangle".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    });
+    charts.push(
+        Chart::new(
+            ChartKind::Heatmap,
+            "triangle",
+            format!(
+                "{} purchases are still to come from leads already bought ({} of the projected {})",
+                count(still),
+                percent(still / total.purchases.value.max(1.0)),
+                count(total.purchases.value)
+            ),
+        )
+        .note(format!("{note}; cells with ≈ are projected; the share of leads that bought by each age"))
+        .axes(format!("age ({}s since the lead)", grain.name()), "lead cohort", Format::Percent)
+        .categories((0..ages).map(|k| k.to_string()).collect())
+        .series(series)
+        .table("triangle"),
+    );
 
     // 2. Cumulative LTV per customer cohort (observed).
     let table = ctx.customers_of(&[]);
@@ -563,27 +557,28 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
             )
         })
         .collect();
-    charts.push(Chart {
-        name: "ltv_by_cohort".into(),
-        title: format!(
-            "Revenue per customer grows from {} in the first {} to {} by month {}",
-            ctx.money(total.ltv.values[0]),
-            grain.name(),
-            ctx.money(total.ltv.values[horizon]),
-            number(months(grain, horizon), 0)
-        ),
-        note: format!("{note}; customer cohorts by first paid order, net of refunds, observed ages only"),
-        kind: ChartKind::Lines,
-        x_label: format!("{}s since the first order", grain.name()),
-        y_label: format!("net revenue per customer ({})", ctx.currency),
-        y_format: Format::Money,
-        categories: (0..c.ages).map(|k| (k + 1).to_string()).collect(),
-        series,
-        table: "ltv".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    });
+    charts.push(
+        Chart::new(
+            ChartKind::Lines,
+            "ltv_by_cohort",
+            format!(
+                "Revenue per customer grows from {} in the first {} to {} by month {}",
+                ctx.money(total.ltv.values[0]),
+                grain.name(),
+                ctx.money(total.ltv.values[horizon]),
+                number(months(grain, horizon), 0)
+            ),
+        )
+        .note(format!("{note}; customer cohorts by first paid order, net of refunds, observed ages only"))
+        .axes(
+            format!("{}s since the first order", grain.name()),
+            format!("net revenue per customer ({})", ctx.currency),
+            Format::Money,
+        )
+        .categories((0..c.ages).map(|k| (k + 1).to_string()).collect())
+        .series(series)
+        .table("ltv"),
+    );
 
     // 3. CAC against the maximum CAC per paid segment.
     let paid: Vec<&SegmentResult> = c.segments.iter().filter(|s| s.cac.is_some() && s.cac_max.is_some()).collect();
@@ -596,20 +591,20 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
                 values.iter().map(|e| e.and_then(|e| e.ci.map(|c| c.1))).collect(),
             )
         };
-        charts.push(Chart {
-            name: "cac_vs_max".into(),
-            title: format!(
-                "{within} of {} paid segments acquire customers under their maximum CAC (LTV x margin / {})",
-                paid.len(),
-                number(ctx.params.target_ltv_to_cac, 1)
-            ),
-            note: format!("{note}; CAC on projected purchases; maximum CAC from LTV at {} months", ctx.params.horizon_months),
-            kind: ChartKind::GroupedBars,
-            x_label: ctx.params.by.join(" / "),
-            y_label: format!("per customer ({})", ctx.currency),
-            y_format: Format::Money,
-            categories: paid.iter().map(|s| label(&s.keys)).collect(),
-            series: vec![
+        charts.push(
+            Chart::new(
+                ChartKind::GroupedBars,
+                "cac_vs_max",
+                format!(
+                    "{within} of {} paid segments acquire customers under their maximum CAC (LTV x margin / {})",
+                    paid.len(),
+                    number(ctx.params.target_ltv_to_cac, 1)
+                ),
+            )
+            .note(format!("{note}; CAC on projected purchases; maximum CAC from LTV at {} months", ctx.params.horizon_months))
+            .axes(ctx.params.by.join(" / "), format!("per customer ({})", ctx.currency), Format::Money)
+            .categories(paid.iter().map(|s| label(&s.keys)).collect())
+            .series(vec![
                 bar("CAC", &|s| s.cac),
                 bar("maximum CAC", &|s| s.cac_max),
                 bar(&format!("LTV x margin at {} months", ctx.params.horizon_months), &|s| {
@@ -619,12 +614,9 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
                         Estimate { value: e.value * m, ci: e.ci.map(|(l, h)| (l * m, h * m)) }
                     })
                 }),
-            ],
-            table: "segments".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+            ])
+            .table("segments"),
+        );
 
         // 4. Payback curves: cumulative margin per customer over CAC.
         let mut series = Vec::new();
@@ -654,21 +646,15 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
             ),
             None => format!("No paid segment pays back its CAC within {} months", ctx.params.horizon_months),
         };
-        charts.push(Chart {
-            name: "payback".into(),
-            title,
-            note: format!("{note}; margin {}; dashed: projected LTV", number(ctx.params.margin, 2)),
-            kind: ChartKind::Lines,
-            x_label: "months since the first order".into(),
-            y_label: "cumulative margin per customer / CAC".into(),
-            y_format: Format::Percent,
-            categories: (0..c.ages).map(|k| month_text(months(grain, k))).collect(),
-            series,
-            table: "ltv".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: Some(("CAC paid back".into(), 1.0)),
-        });
+        charts.push(
+            Chart::new(ChartKind::Lines, "payback", title)
+                .note(format!("{note}; margin {}; dashed: projected LTV", number(ctx.params.margin, 2)))
+                .axes("months since the first order", "cumulative margin per customer / CAC", Format::Percent)
+                .categories((0..c.ages).map(|k| month_text(months(grain, k))).collect())
+                .series(series)
+                .table("ltv")
+                .reference(Some(("CAC paid back".into(), 1.0))),
+        );
     }
     charts
 }
@@ -703,11 +689,7 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
     let grain = computed.cohorts.grain;
     let still = total.purchases.value - total.purchases_observed;
     let names = |action: Action| -> Vec<String> {
-        decisions
-            .iter()
-            .filter(|d| d.action == action)
-            .map(|d| d.subject.0.values().cloned().collect::<Vec<_>>().join(" / "))
-            .collect()
+        decisions.iter().filter(|d| d.action == action).map(|d| d.subject.values_label()).collect()
     };
     let headline = match (&total.cac, &total.cac_max) {
         (Some(cac), Some(max)) => {

@@ -233,6 +233,51 @@ pub fn plan_metrics(stages: &[String]) -> Vec<String> {
     metrics
 }
 
+/// The design of an on/off schedule, stored in the schedule file's Parquet key-value metadata
+/// (`upshot.design`, `upshot.seed`, `upshot.block_days`, `upshot.washout_days`). Written by
+/// `upshot brand design` and `upshot synth`, read by the brand analysis: one record, so the keys
+/// cannot drift apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleDesign {
+    /// How the schedule was drawn, in words (`day switchback, balanced by day of week`).
+    pub design: String,
+    /// The seed it was drawn with.
+    pub seed: u64,
+    /// Length of one on/off block in days (1 for a day switchback).
+    pub block_days: usize,
+    /// Days at the start of each block excluded as washout.
+    pub washout_days: usize,
+}
+
+impl ScheduleDesign {
+    const DESIGN: &'static str = "upshot.design";
+    const SEED: &'static str = "upshot.seed";
+    const BLOCK_DAYS: &'static str = "upshot.block_days";
+    const WASHOUT_DAYS: &'static str = "upshot.washout_days";
+
+    /// A switchback of `block_days`-day blocks, named as the design command names it.
+    pub fn switchback(seed: u64, block_days: usize, washout_days: usize) -> Self {
+        let design = if block_days == 1 { "day switchback, balanced by day of week" } else { "block switchback" };
+        Self { design: design.to_string(), seed, block_days, washout_days }
+    }
+
+    /// The key-value metadata to write into the schedule file.
+    pub fn to_metadata(&self) -> Vec<(String, String)> {
+        vec![
+            (Self::DESIGN.to_string(), self.design.clone()),
+            (Self::SEED.to_string(), self.seed.to_string()),
+            (Self::BLOCK_DAYS.to_string(), self.block_days.to_string()),
+            (Self::WASHOUT_DAYS.to_string(), self.washout_days.to_string()),
+        ]
+    }
+
+    /// The block length a schedule file's metadata states: 1 (a day switchback) when the file
+    /// has none or an unreadable one, as a schedule written by other tools has.
+    pub fn block_days_of(metadata: &std::collections::BTreeMap<String, String>) -> usize {
+        metadata.get(Self::BLOCK_DAYS).and_then(|v| v.parse().ok()).filter(|b| *b >= 1).unwrap_or(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +297,15 @@ mod tests {
             assert_eq!(TableKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(TableKind::from_name("sales"), None);
+    }
+
+    #[test]
+    fn schedule_design_round_trips_through_metadata() {
+        let design = ScheduleDesign::switchback(7, 3, 1);
+        let metadata: std::collections::BTreeMap<String, String> = design.to_metadata().into_iter().collect();
+        assert_eq!(ScheduleDesign::block_days_of(&metadata), 3);
+        assert_eq!(metadata["upshot.design"], "block switchback");
+        assert_eq!(ScheduleDesign::block_days_of(&Default::default()), 1);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 pub use config::{ExperimentConfig, InputSpec, Window};
-pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, TableKind};
+pub use contract::{ColType, ColumnSpec, DEFAULT_STAGES, ScheduleDesign, TableKind};
 pub use error::{AnalysisError, DataError, ErrorClass};
 pub use infer::{TableGuess, guess_table};
 pub use validate::{

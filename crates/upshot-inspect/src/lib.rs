@@ -16,7 +16,7 @@ use polars::prelude::*;
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
 use upshot_result::format::{count, money, percent};
-use upshot_result::{Analysis, Cell, Chart, ChartKind, Format, Metric, Segment, Series, Table};
+use upshot_result::{Analysis, Cell, Chart, ChartKind, Format, Metric, Segment, Series, Table, Unit, names};
 
 fn pl(table: TableKind) -> impl Fn(PolarsError) -> AnalysisError {
     let context = match table {
@@ -194,11 +194,11 @@ fn analyze(data: &Dataset) -> Result<Analysis, AnalysisError> {
     for (segment, cell) in
         std::iter::once((Segment::all(), &all)).chain(channels.iter().map(|c| (Segment::one("channel", c), &totals[c])))
     {
-        metrics.push(Metric::point("cost", currency, cell.cost).with_segment(segment.clone()));
-        metrics.push(Metric::point("purchases", "purchases", cell.purchases as f64).with_segment(segment.clone()));
-        metrics.push(Metric::point("revenue", currency, cell.revenue).with_segment(segment.clone()));
+        metrics.push(Metric::point(names::COST, Unit::money(currency), cell.cost).with_segment(segment.clone()));
+        metrics.push(Metric::point(names::PURCHASES, Unit::Purchases, cell.purchases as f64).with_segment(segment.clone()));
+        metrics.push(Metric::point(names::REVENUE, Unit::money(currency), cell.revenue).with_segment(segment.clone()));
         if let Some(cac) = ratio(cell.cost, cell.purchases as f64).filter(|_| cell.cost > 0.0) {
-            metrics.push(Metric::point("click_cac", currency, cac).with_segment(segment.clone()));
+            metrics.push(Metric::point(names::CLICK_CAC, Unit::money(currency), cac).with_segment(segment.clone()));
         }
     }
     for channel in &channels {
@@ -282,47 +282,39 @@ fn analyze(data: &Dataset) -> Result<Analysis, AnalysisError> {
     if all.purchases > 0 {
         let top = top_buyers.clone().unwrap_or_default();
         let share = totals[&top].purchases as f64 / all.purchases as f64;
-        charts.push(Chart {
-            name: "weekly_purchases".into(),
-            title: format!("{top} brings {} of {} new customers", percent(share), count(all.purchases as f64)),
-            note: format!("New customers (first paid order) by click channel and week; {period}. Source: orders."),
-            kind: ChartKind::Lines,
-            x_label: "week starting".into(),
-            y_label: "new customers per week".into(),
-            y_format: Format::Count,
-            categories: week_labels.clone(),
-            series: series_of(&|c: &WeekCell| c.purchases as f64),
-            table: "weekly_by_channel".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(
+                ChartKind::Lines,
+                "weekly_purchases",
+                format!("{top} brings {} of {} new customers", percent(share), count(all.purchases as f64)),
+            )
+            .note(format!("New customers (first paid order) by click channel and week; {period}. Source: orders."))
+            .axes("week starting", "new customers per week", Format::Count)
+            .categories(week_labels.clone())
+            .series(series_of(&|c: &WeekCell| c.purchases as f64))
+            .table("weekly_by_channel"),
+        );
     }
     let paid: Vec<&String> = channels.iter().filter(|c| totals[*c].cost > 0.0).collect();
     if all.cost > 0.0 {
         let top = paid.first().map(|c| c.to_string()).unwrap_or_default();
-        charts.push(Chart {
-            name: "weekly_spend".into(),
-            title: format!(
-                "{} ad spend, {top} the largest at {}",
-                money(all.cost, currency),
-                percent(totals[&top].cost / all.cost)
-            ),
-            note: format!("Ad spend by channel and week ({currency}); {period}. Source: spend."),
-            kind: ChartKind::StackedBars,
-            x_label: "week starting".into(),
-            y_label: format!("spend per week ({currency})"),
-            y_format: Format::Money,
-            categories: week_labels.clone(),
-            series: series_of(&|c: &WeekCell| c.cost)
-                .into_iter()
-                .filter(|s| s.values.iter().any(|v| v.unwrap_or(0.0) > 0.0))
-                .collect(),
-            table: "weekly_by_channel".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(
+                ChartKind::StackedBars,
+                "weekly_spend",
+                format!("{} ad spend, {top} the largest at {}", money(all.cost, currency), percent(totals[&top].cost / all.cost)),
+            )
+            .note(format!("Ad spend by channel and week ({currency}); {period}. Source: spend."))
+            .axes("week starting", format!("spend per week ({currency})"), Format::Money)
+            .categories(week_labels.clone())
+            .series(
+                series_of(&|c: &WeekCell| c.cost)
+                    .into_iter()
+                    .filter(|s| s.values.iter().any(|v| v.unwrap_or(0.0) > 0.0))
+                    .collect(),
+            )
+            .table("weekly_by_channel"),
+        );
     }
 
     // The headline names the paid channel that brings the most customers.

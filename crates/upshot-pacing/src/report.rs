@@ -1,7 +1,7 @@
 //! From paces to metrics, flags, decisions, tables and charts.
 
 use upshot_result::format::{count, money, percent, signed_percent};
-use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
+use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::{normal_cdf, normal_quantile};
 
 use crate::METRICS;
@@ -14,12 +14,12 @@ const OVER_COST: f64 = 0.10;
 /// Cost per unit this far under plan leaves room to scale.
 const UNDER_COST: f64 = 0.05;
 
-fn unit(metric: &str, currency: &str) -> String {
+fn unit(metric: &str, currency: &str) -> Unit {
     match metric {
-        "cost" | "revenue" => currency.to_string(),
-        "lead" => "leads".into(),
-        "purchase" => "purchases".into(),
-        other => format!("{other}s"),
+        "cost" | "revenue" => Unit::money(currency),
+        "lead" => Unit::Leads,
+        "purchase" => Unit::Purchases,
+        other => Unit::Stage(format!("{other}s")),
     }
 }
 
@@ -45,13 +45,13 @@ fn metrics_of(line: &Line, currency: &str, level: f64, out: &mut Vec<Metric>) {
         let seg = segment(line, &p.metric);
         let u = unit(&p.metric, currency);
         if let Some(plan) = p.plan {
-            out.push(Metric::point("plan", &u, plan).with_segment(seg.clone()));
+            out.push(Metric::point(names::PLAN, u.clone(), plan).with_segment(seg.clone()));
         }
-        out.push(Metric::point("fact_to_date", &u, p.fact_to_date).with_segment(seg.clone()));
+        out.push(Metric::point(names::FACT_TO_DATE, u.clone(), p.fact_to_date).with_segment(seg.clone()));
         let r = &p.run_rate;
-        out.push(Metric::interval("run_rate", &u, r.month_end, r.low, r.high, level).with_segment(seg.clone()));
+        out.push(Metric::interval(names::RUN_RATE, u, r.month_end, r.low, r.high, level).with_segment(seg.clone()));
         if let Some((c, low, high)) = p.completion() {
-            out.push(Metric::interval("plan_completion", "share", c, low, high, level).with_segment(seg));
+            out.push(Metric::interval(names::PLAN_COMPLETION, Unit::Share, c, low, high, level).with_segment(seg));
         }
     }
 }
@@ -244,27 +244,20 @@ fn charts(c: &Computed, currency: &str) -> Vec<Chart> {
             }
             (None, _) => format!("Projected month-end {}s per channel", volume_name(metric)),
         };
-        charts.push(Chart {
-            name: "plan_vs_projection".into(),
-            title,
-            note: note.clone(),
-            kind: ChartKind::GroupedBars,
-            x_label: "channel".into(),
-            y_label: format!("{} in {}", unit(metric, currency), c.month_start.format("%B %Y")),
-            y_format: Format::Count,
-            categories: lines.iter().map(|l| l.channel.clone()).collect(),
-            series: vec![
-                Series::new("plan", plan),
-                Series::new("projected month end", rr.iter().map(|p| Some(p.run_rate.month_end)).collect()).with_interval(
-                    rr.iter().map(|p| Some(p.run_rate.low)).collect(),
-                    rr.iter().map(|p| Some(p.run_rate.high)).collect(),
-                ),
-            ],
-            table: "pace".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(ChartKind::GroupedBars, "plan_vs_projection", title)
+                .note(note.clone())
+                .axes("channel", format!("{} in {}", unit(metric, currency), c.month_start.format("%B %Y")), Format::Count)
+                .categories(lines.iter().map(|l| l.channel.clone()).collect())
+                .series(vec![
+                    Series::new("plan", plan),
+                    Series::new("projected month end", rr.iter().map(|p| Some(p.run_rate.month_end)).collect()).with_interval(
+                        rr.iter().map(|p| Some(p.run_rate.low)).collect(),
+                        rr.iter().map(|p| Some(p.run_rate.high)).collect(),
+                    ),
+                ])
+                .table("pace"),
+        );
         // Cumulative fact vs plan by day, and the run rate to month end.
         if let (Some(cumulative), Some(total)) = (c.cumulative.get(metric), c.total.pace(metric)) {
             let days = cumulative.len();
@@ -275,36 +268,33 @@ fn charts(c: &Computed, currency: &str) -> Vec<Chart> {
             let projection: Vec<Option<f64>> = (0..days)
                 .map(|d| (d + 1 >= done).then(|| total.fact_to_date + rest * (d + 1 - done) as f64 / remaining))
                 .collect();
-            let mut series = vec![Series::new("fact", fact), Series { dashed: true, ..Series::new("run rate", projection) }];
+            let mut series = vec![Series::new("fact", fact), Series::new("run rate", projection).dashed()];
             if let Some(plan) = total.plan {
                 series.push(Series {
                     dashed: true,
                     ..Series::new("plan, even pace", (0..days).map(|d| Some(plan * (d + 1) as f64 / days as f64)).collect())
                 });
             }
-            charts.push(Chart {
-                name: "cumulative".into(),
-                title: match total.completion() {
-                    Some((x, _, _)) => format!(
-                        "{} {}s so far; at the current pace the month ends at {} of plan",
-                        count(total.fact_to_date),
-                        volume_name(metric),
-                        percent(x)
-                    ),
-                    None => format!("{} {}s so far this month", count(total.fact_to_date), volume_name(metric)),
-                },
-                note: note.clone(),
-                kind: ChartKind::Lines,
-                x_label: "day of month".into(),
-                y_label: format!("cumulative {}", unit(metric, currency)),
-                y_format: Format::Count,
-                categories: (1..=days).map(|d| d.to_string()).collect(),
-                series,
-                table: "pace".into(),
-                highlight: Vec::new(),
-                highlight_label: String::new(),
-                reference: None,
-            });
+            charts.push(
+                Chart::new(
+                    ChartKind::Lines,
+                    "cumulative",
+                    match total.completion() {
+                        Some((x, _, _)) => format!(
+                            "{} {}s so far; at the current pace the month ends at {} of plan",
+                            count(total.fact_to_date),
+                            volume_name(metric),
+                            percent(x)
+                        ),
+                        None => format!("{} {}s so far this month", count(total.fact_to_date), volume_name(metric)),
+                    },
+                )
+                .note(note.clone())
+                .axes("day of month", format!("cumulative {}", unit(metric, currency)), Format::Count)
+                .categories((1..=days).map(|d| d.to_string()).collect())
+                .series(series)
+                .table("pace"),
+            );
         }
     }
     charts

@@ -398,27 +398,19 @@ mod tests {
     use super::*;
 
     fn sample(kind: ChartKind) -> Chart {
-        Chart {
-            name: "weekly".into(),
-            title: "Реклама на YouTube: новых клиентов +12%".into(),
-            note: "Source: orders.parquet, 2025-01-06 to 2025-03-31".into(),
-            kind,
-            x_label: "week".into(),
-            y_label: "spend (USD)".into(),
-            y_format: Format::Money,
-            categories: (1..=12).map(|w| format!("2025-W{w:02}")).collect(),
-            series: vec![
+        Chart::new(kind, "weekly", "Реклама на YouTube: новых клиентов +12%")
+            .note("Source: orders.parquet, 2025-01-06 to 2025-03-31")
+            .axes("week", "spend (USD)", Format::Money)
+            .categories((1..=12).map(|w| format!("2025-W{w:02}")).collect())
+            .series(vec![
                 Series::new("google_search", (0..12).map(|i| Some(1000.0 + 50.0 * i as f64)).collect()),
                 Series {
                     dashed: true,
                     ..Series::new("ютуб", (0..12).map(|i| if i == 3 { None } else { Some(400.0) }).collect())
                 },
-            ],
-            table: "weekly".into(),
-            highlight: (0..12).map(|i| i % 2 == 0).collect(),
-            highlight_label: "on".into(),
-            reference: None,
-        }
+            ])
+            .table("weekly")
+            .highlight((0..12).map(|i| i % 2 == 0).collect(), "on")
     }
 
     #[test]

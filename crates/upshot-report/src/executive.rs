@@ -27,11 +27,11 @@ struct Row<'a> {
 }
 
 fn subject(decision: &Decision) -> String {
-    decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    decision.subject.to_string()
 }
 
 fn short_subject(decision: &Decision) -> String {
-    decision.subject.0.values().cloned().collect::<Vec<_>>().join(" / ")
+    decision.subject.values_label()
 }
 
 fn stake_text(row: &Row<'_>) -> String {
@@ -97,27 +97,21 @@ fn stake_chart(rows: &[Row<'_>]) -> Option<(Chart, String)> {
     let currency = staked.first()?.entry.result.currency.clone();
     let staked: Vec<&Row<'_>> = staked.into_iter().filter(|r| r.entry.result.currency == currency).collect();
     let total: f64 = staked.iter().filter_map(|r| r.decision.stake).sum();
-    let chart = Chart {
-        name: "stakes".into(),
-        title: format!(
+    let chart = Chart::new(
+        ChartKind::Bars,
+        "stakes",
+        format!(
             "{} of spend rides on these {} decisions; {} {} carries the most",
             money(total, &currency),
             staked.len(),
             staked[0].decision.action.label(),
             short_subject(staked[0].decision)
         ),
-        note: "Money at stake: the spend each decision governs, as each analysis states it".into(),
-        kind: ChartKind::Bars,
-        x_label: "decision".into(),
-        y_label: format!("at stake ({currency})"),
-        y_format: Format::Money,
-        categories: staked.iter().map(|r| format!("{} {}", r.decision.action.label(), short_subject(r.decision))).collect(),
-        series: vec![Series::new("at stake", staked.iter().map(|r| r.decision.stake).collect())],
-        table: String::new(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    };
+    )
+    .note("Money at stake: the spend each decision governs, as each analysis states it")
+    .axes("decision", format!("at stake ({currency})"), Format::Money)
+    .categories(staked.iter().map(|r| format!("{} {}", r.decision.action.label(), short_subject(r.decision))).collect())
+    .series(vec![Series::new("at stake", staked.iter().map(|r| r.decision.stake).collect())]);
     Some((chart, currency))
 }
 

@@ -65,12 +65,11 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
     if !run.decisions.is_empty() {
         let _ = writeln!(out, "<h2>Decisions</h2><ul>");
         for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
-            let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
                 "<li><span class=\"decision\">{}</span> {}: {} (confidence {:.2})</li>",
                 decision.action.label(),
-                esc(&subject.join(", ")),
+                esc(&decision.subject.to_string()),
                 esc(&decision.reason),
                 decision.confidence
             );

@@ -29,7 +29,7 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 use upshot_result::format::{count, money, number, percent};
-use upshot_result::{Analysis, Cell, Format, Metric, ResultJson};
+use upshot_result::{Analysis, Cell, Format, Metric, ResultJson, Unit};
 
 /// Errors while writing a report.
 #[derive(Debug, thiserror::Error)]
@@ -141,17 +141,14 @@ fn write_folder(dir: &Path, run: &ResultJson, analysis: &Analysis) -> Result<(),
 /// Formats a metric value by its unit: money for the currency, percent for shares.
 pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) -> String {
     let Some(value) = value else { return String::new() };
-    if metric.unit == currency {
-        money(value, currency)
-    } else if metric.unit == "share" {
-        percent(value)
-    } else if metric.unit == "probability" {
-        format!("{value:.4}")
-    } else if value.fract() == 0.0 || metric.unit == "customers" {
+    match &metric.unit {
+        Unit::Money(code) if code == currency => money(value, currency),
+        Unit::Share => percent(value),
+        Unit::Probability => format!("{value:.4}"),
         // Extrapolated customers are fractional; people read them whole.
-        count(value)
-    } else {
-        number(value, if value.abs() < 10.0 { 2 } else { 1 })
+        Unit::Customers => count(value),
+        _ if value.fract() == 0.0 => count(value),
+        _ => number(value, if value.abs() < 10.0 { 2 } else { 1 }),
     }
 }
 
@@ -175,9 +172,5 @@ pub(crate) fn cell_text(cell: &Cell, format: &Format, currency: &str) -> String 
 
 /// `channel=meta, campaign=x` for a segment, or `all` for the headline row.
 pub(crate) fn segment_text(metric: &Metric) -> String {
-    if metric.segment.0.is_empty() {
-        "all".to_string()
-    } else {
-        metric.segment.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-    }
+    metric.segment.to_string()
 }

@@ -43,12 +43,11 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
     if !run.decisions.is_empty() {
         let _ = writeln!(out, "## Decisions\n");
         for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
-            let subject: Vec<String> = decision.subject.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
                 "- **{}** {}: {} (confidence {:.2})",
                 decision.action.label(),
-                subject.join(", "),
+                decision.subject,
                 decision.reason,
                 decision.confidence
             );

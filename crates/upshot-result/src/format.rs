@@ -114,8 +114,39 @@ pub fn probability(p: f64) -> String {
     }
 }
 
+/// An estimate with its interval, as sentences write it: `$65 (95% interval $58 to $73)`.
+/// Without an interval (`None`), the estimate alone. The one interval format of every page.
+pub fn with_interval(estimate: f64, interval: Option<(f64, f64)>, level: f64, fmt: impl Fn(f64) -> String) -> String {
+    match interval {
+        Some((low, high)) => format!("{} ({} interval {} to {})", fmt(estimate), level_text(level), fmt(low), fmt(high)),
+        None => fmt(estimate),
+    }
+}
+
+/// An interval alone, as table cells write it: `$58 to $73`; empty without one.
+pub fn range(interval: Option<(f64, f64)>, fmt: impl Fn(f64) -> String) -> String {
+    interval.map_or_else(String::new, |(low, high)| format!("{} to {}", fmt(low), fmt(high)))
+}
+
+/// The level of an interval: `95%` (`0.8` -> `80%`, `0.975` -> `97.5%`).
+pub fn level_text(level: f64) -> String {
+    let pct = level * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 { format!("{pct:.0}%") } else { format!("{pct:.1}%") }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn intervals_read_the_same_everywhere() {
+        let usd = |v: f64| super::money(v, "USD");
+        assert_eq!(super::with_interval(65.2, Some((58.0, 73.4)), 0.95, usd), "$65.20 (95% interval $58 to $73.40)");
+        assert_eq!(super::with_interval(65.0, None, 0.95, usd), "$65");
+        assert_eq!(super::range(Some((1200.0, 3400.0)), super::count), "1,200 to 3,400");
+        assert_eq!(super::range(None, super::count), "");
+        assert_eq!(super::level_text(0.8), "80%");
+        assert_eq!(super::level_text(0.975), "97.5%");
+    }
+
     #[test]
     fn probabilities_read_as_relations() {
         assert_eq!(super::probability(0.8964), "= 0.896");

@@ -10,8 +10,8 @@
 //! of `CONTRACTS.md`: fields may be added, never renamed.
 //!
 //! ```
-//! use upshot_result::{Metric, Segment};
-//! let m = Metric::point("cost", "USD", 1250.0).with_segment(Segment::one("channel", "meta"));
+//! use upshot_result::{names, Metric, Segment, Unit};
+//! let m = Metric::point(names::COST, Unit::money("USD"), 1250.0).with_segment(Segment::one("channel", "meta"));
 //! assert_eq!(m.segment.get("channel").map(String::as_str), Some("meta"));
 //! assert!(m.ci_low.is_none());
 //! ```
@@ -53,6 +53,222 @@ impl Segment {
     pub fn get(&self, key: &str) -> Option<&String> {
         self.0.get(key)
     }
+
+    /// Whether this is the headline row (no keys).
+    pub fn is_all(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The values alone, for a row label: `google_search / brand`; `all` for the headline row.
+    pub fn values_label(&self) -> String {
+        if self.0.is_empty() { "all".to_string() } else { self.0.values().cloned().collect::<Vec<_>>().join(" / ") }
+    }
+}
+
+/// `channel=meta, campaign=x`, or `all` for the headline row: how pages name a segment.
+impl std::fmt::Display for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("all");
+        }
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{key}={value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The unit of a [`Metric`]. Serialised as the contract's plain string: the currency code for
+/// money (`"USD"`), otherwise a noun (`"purchases"`, `"share"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    /// Money in the given currency (an ISO code such as `USD`).
+    Money(String),
+    /// New customers; extrapolated counts are fractional but read whole.
+    Customers,
+    /// Purchases (paid orders).
+    Purchases,
+    /// Leads.
+    Leads,
+    /// Leads at a later funnel stage (`target_leads`, `calls`, `proposals`, `negotiations`).
+    Stage(String),
+    /// A share in [0, 1], written as a percentage.
+    Share,
+    /// A probability in [0, 1].
+    Probability,
+    /// A plain ratio (LTV/CAC, ROI, a multiplier).
+    Ratio,
+    /// A duration in months.
+    Months,
+}
+
+impl Unit {
+    /// Money in `currency`.
+    pub fn money(currency: &str) -> Self {
+        Unit::Money(currency.to_string())
+    }
+
+    /// The contract's string for the unit.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Unit::Money(code) | Unit::Stage(code) => code,
+            Unit::Customers => "customers",
+            Unit::Purchases => "purchases",
+            Unit::Leads => "leads",
+            Unit::Share => "share",
+            Unit::Probability => "probability",
+            Unit::Ratio => "ratio",
+            Unit::Months => "months",
+        }
+    }
+
+    /// Reads the contract's string back: the known nouns, a three-letter upper-case code as
+    /// money, anything else as a funnel stage.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "customers" => Unit::Customers,
+            "purchases" => Unit::Purchases,
+            "leads" => Unit::Leads,
+            "share" => Unit::Share,
+            "probability" => Unit::Probability,
+            "ratio" => Unit::Ratio,
+            "months" => Unit::Months,
+            code if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) => Unit::Money(code.to_string()),
+            stage => Unit::Stage(stage.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Unit::parse(&text))
+    }
+}
+
+/// The contract's metric names (`CONTRACTS.md`); analyses name metrics through these, never
+/// with free strings. The names are stable: add, never rename.
+pub mod names {
+    macro_rules! names {
+        ($($(#[$doc:meta])* $id:ident = $text:literal;)*) => {
+            $($(#[$doc])* pub const $id: &str = $text;)*
+            /// Every name, in the order declared here.
+            pub const ALL: &[&str] = &[$($text),*];
+        };
+    }
+    names! {
+        /// Spend over new customers (or purchases), by the analysis's own attribution.
+        CAC = "cac";
+        /// CAC after shrinkage toward the segment's group.
+        CAC_SHRUNK = "cac_shrunk";
+        /// Spend over survey-blended new customers.
+        BLENDED_CAC = "blended_cac";
+        /// Spend over last-click new customers.
+        CLICK_CAC = "click_cac";
+        /// The largest CAC that still pays at the stated margin and horizon.
+        CAC_MAX = "cac_max";
+        /// Incremental cost per acquisition (brand test).
+        ICPA = "icpa";
+        /// Incremental revenue over incremental cost (brand test).
+        IROAS = "iroas";
+        /// Spend.
+        SPEND = "spend";
+        /// Cost (brand test: the spend of the on-units).
+        COST = "cost";
+        /// Net revenue.
+        REVENUE = "revenue";
+        /// Return on investment.
+        ROI = "roi";
+        /// Leads.
+        LEADS = "leads";
+        /// Purchases.
+        PURCHASES = "purchases";
+        /// Observed purchases of a cohort.
+        PURCHASES_OBSERVED = "purchases_observed";
+        /// Projected eventual purchases of a cohort.
+        PURCHASES_PROJECTED = "purchases_projected";
+        /// Observed net revenue of a cohort.
+        REVENUE_OBSERVED = "revenue_observed";
+        /// Projected eventual net revenue of a cohort.
+        REVENUE_PROJECTED = "revenue_projected";
+        /// Lifetime value after one month.
+        LTV_1M = "ltv_1m";
+        /// Lifetime value after three months.
+        LTV_3M = "ltv_3m";
+        /// Lifetime value after six months.
+        LTV_6M = "ltv_6m";
+        /// Lifetime value after twelve months.
+        LTV_12M = "ltv_12m";
+        /// LTV over CAC.
+        LTV_TO_CAC = "ltv_to_cac";
+        /// Months until margin revenue repays CAC.
+        PAYBACK_MONTHS = "payback_months";
+        /// Conversion rate after shrinkage.
+        CONVERSION_RATE_SHRUNK = "conversion_rate_shrunk";
+        /// Pacing: the month's run rate.
+        RUN_RATE = "run_rate";
+        /// Pacing: the fact so far this month.
+        FACT_TO_DATE = "fact_to_date";
+        /// Pacing: the month's plan.
+        PLAN = "plan";
+        /// Pacing: projected share of the plan.
+        PLAN_COMPLETION = "plan_completion";
+        /// Survey: new customers by last click.
+        CLICK_CUSTOMERS = "click_customers";
+        /// Survey: share of mapped answers.
+        SURVEY_SHARE = "survey_share";
+        /// Survey: customers blended from answers and clicks.
+        BLENDED_CUSTOMERS = "blended_customers";
+        /// Survey: share of blended customers.
+        BLENDED_SHARE = "blended_share";
+        /// Survey: revenue of blended customers.
+        BLENDED_REVENUE = "blended_revenue";
+        /// Survey: blended over click customers.
+        MULTIPLIER = "multiplier";
+        /// Survey: answered over surveyed.
+        RESPONSE_RATE = "response_rate";
+        /// Survey: answers that name the click channel.
+        AGREEMENT = "agreement";
+        /// Brand test: incremental purchases over the test.
+        INCREMENTAL_PURCHASES_TOTAL = "incremental_purchases_total";
+        /// Brand test: incremental purchases per on-unit.
+        INCREMENTAL_PURCHASES_PER_UNIT = "incremental_purchases_per_unit";
+        /// Brand test: incremental revenue over the test.
+        INCREMENTAL_REVENUE_TOTAL = "incremental_revenue_total";
+        /// Brand test: the cost of the on-units.
+        INCREMENTAL_COST_TOTAL = "incremental_cost_total";
+        /// Brand test: the effect carried into the next unit.
+        CARRY_OVER_PER_UNIT = "carry_over_per_unit";
+        /// Brand test: the share of paid-brand purchases that come back organically when off.
+        CANNIBALIZATION_SHARE = "cannibalization_share";
+        /// A test's p-value.
+        P_VALUE = "p_value";
+    }
+
+    /// The LTV metric at a horizon of `months` (1, 3, 6 or 12; others have no contract name).
+    pub fn ltv(months: usize) -> &'static str {
+        match months {
+            1 => LTV_1M,
+            3 => LTV_3M,
+            6 => LTV_6M,
+            _ => LTV_12M,
+        }
+    }
 }
 
 /// One estimate, with its interval when it has one.
@@ -61,7 +277,7 @@ pub struct Metric {
     /// Contract name, for example `incremental_purchases_total` or `blended_cac`.
     pub name: String,
     /// Unit: a currency code for money, otherwise a plain noun (`purchases`, `share`).
-    pub unit: String,
+    pub unit: Unit,
     /// The point estimate.
     pub estimate: f64,
     /// Lower end of the interval; `None` when the metric has no interval.
@@ -76,20 +292,12 @@ pub struct Metric {
 
 impl Metric {
     /// A metric without an interval (a count or a sum read off the data).
-    pub fn point(name: &str, unit: &str, estimate: f64) -> Self {
-        Self {
-            name: name.to_string(),
-            unit: unit.to_string(),
-            estimate,
-            ci_low: None,
-            ci_high: None,
-            level: None,
-            segment: Segment::all(),
-        }
+    pub fn point(name: &str, unit: Unit, estimate: f64) -> Self {
+        Self { name: name.to_string(), unit, estimate, ci_low: None, ci_high: None, level: None, segment: Segment::all() }
     }
 
     /// A metric with an interval at `level`.
-    pub fn interval(name: &str, unit: &str, estimate: f64, low: f64, high: f64, level: f64) -> Self {
+    pub fn interval(name: &str, unit: Unit, estimate: f64, low: f64, high: f64, level: f64) -> Self {
         Self { ci_low: Some(low), ci_high: Some(high), level: Some(level), ..Self::point(name, unit, estimate) }
     }
 
@@ -289,6 +497,12 @@ impl Series {
         Self { name: name.to_string(), values, dashed: false, low: Vec::new(), high: Vec::new(), marked: Vec::new() }
     }
 
+    /// Drawn dashed (a counterfactual, a projection), builder style.
+    pub fn dashed(mut self) -> Self {
+        self.dashed = true;
+        self
+    }
+
     /// Adds interval ends, builder style.
     pub fn with_interval(mut self, low: Vec<Option<f64>>, high: Vec<Option<f64>>) -> Self {
         self.low = low;
@@ -348,6 +562,73 @@ pub struct Chart {
     /// A horizontal reference line (a target) with its legend label.
     #[serde(default)]
     pub reference: Option<(String, f64)>,
+}
+
+impl Chart {
+    /// A chart of `kind` with its file stem and its title (the finding); the rest is set by the
+    /// builder methods below, and what is not set stays empty (no note, no highlight, no reference).
+    pub fn new(kind: ChartKind, name: &str, title: impl Into<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            title: title.into(),
+            note: String::new(),
+            kind,
+            x_label: String::new(),
+            y_label: String::new(),
+            y_format: Format::Number,
+            categories: Vec::new(),
+            series: Vec::new(),
+            table: String::new(),
+            highlight: Vec::new(),
+            highlight_label: String::new(),
+            reference: None,
+        }
+    }
+
+    /// The small print under the chart: source and date range.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    /// Axis labels (the y label with its unit) and how y values are written.
+    pub fn axes(mut self, x_label: impl Into<String>, y_label: impl Into<String>, y_format: Format) -> Self {
+        self.x_label = x_label.into();
+        self.y_label = y_label.into();
+        self.y_format = y_format;
+        self
+    }
+
+    /// The ordered x categories.
+    pub fn categories(mut self, categories: Vec<String>) -> Self {
+        self.categories = categories;
+        self
+    }
+
+    /// The series, each with one value per category.
+    pub fn series(mut self, series: Vec<Series>) -> Self {
+        self.series = series;
+        self
+    }
+
+    /// The table in `tables/` that holds the same numbers.
+    pub fn table(mut self, table: &str) -> Self {
+        self.table = table.to_string();
+        self
+    }
+
+    /// Categories to shade or emphasise, with the legend label of the shading.
+    pub fn highlight(mut self, flags: Vec<bool>, label: impl Into<String>) -> Self {
+        self.highlight = flags;
+        self.highlight_label = label.into();
+        self
+    }
+
+    /// A horizontal reference line (a target) with its legend label; `None` for none.
+    pub fn reference(mut self, reference: Option<(String, f64)>) -> Self {
+        self.reference = reference;
+        self
+    }
 }
 
 /// Everything an analysis found. Rendered by `upshot-report`.
@@ -448,7 +729,7 @@ mod tests {
             inputs: vec![],
             config_sha256: String::new(),
             seed: 1,
-            metrics: vec![Metric::point("cac", "USD", f64::NAN)],
+            metrics: vec![Metric::point(names::CAC, Unit::money("USD"), f64::NAN)],
             decisions: vec![],
             warnings: vec![],
         };

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use upshot_result::format::{count, money, percent, probability};
-use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table};
+use upshot_result::format::{count, money, percent, probability, with_interval};
+use upshot_result::{
+    Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table, Unit, names,
+};
 
 use crate::Params;
 use crate::analysis::{AdDecision, Computed, LEVELS, Segment};
@@ -45,22 +47,22 @@ fn metrics_of(s: &Segment, currency: &str, level: f64, out: &mut Vec<Metric>) {
     let seg = subject(&s.keys);
     let m = &s.measures;
     let push = |out: &mut Vec<Metric>, metric: Metric| out.push(metric.with_segment(seg.clone()));
-    push(out, Metric::point("cost", currency, m.cost));
-    push(out, Metric::point("purchases", "purchases", m.purchases));
+    push(out, Metric::point(names::COST, Unit::money(currency), m.cost));
+    push(out, Metric::point(names::PURCHASES, Unit::Purchases, m.purchases));
     let (p, lo, hi) = projected_interval(s);
-    push(out, Metric::interval("purchases_projected", "purchases", p, lo, hi, level));
+    push(out, Metric::interval(names::PURCHASES_PROJECTED, Unit::Purchases, p, lo, hi, level));
     if m.purchases > 0.0 && m.cost > 0.0 {
-        push(out, Metric::point("cac", currency, m.cost / m.purchases));
+        push(out, Metric::point(names::CAC, Unit::money(currency), m.cost / m.purchases));
     }
     if let Some((c, lo, hi)) = cac(s) {
         if hi.is_finite() && hi < 100.0 * c {
-            push(out, Metric::interval("cac_shrunk", currency, c, lo, hi, level));
+            push(out, Metric::interval(names::CAC_SHRUNK, Unit::money(currency), c, lo, hi, level));
         } else {
-            push(out, Metric::point("cac_shrunk", currency, c));
+            push(out, Metric::point(names::CAC_SHRUNK, Unit::money(currency), c));
         }
     }
     let (lo, hi) = s.interval;
-    push(out, Metric::interval("conversion_rate_shrunk", "share", s.posterior.mean(), lo, hi, level));
+    push(out, Metric::interval(names::CONVERSION_RATE_SHRUNK, Unit::Share, s.posterior.mean(), lo, hi, level));
 }
 
 fn action(v: &Verdict) -> Action {
@@ -82,13 +84,7 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
     let (c, lo, hi) = cac(s).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
     let m = &s.measures;
     let interval = if hi.is_finite() && hi < 100.0 * c {
-        format!(
-            "{} ({:.0}% interval {} to {})",
-            money(c, currency),
-            params.level * 100.0,
-            money(lo, currency),
-            money(hi, currency)
-        )
+        with_interval(c, Some((lo, hi)), params.level, |v| money(v, currency))
     } else {
         format!("{} (upper end unbounded)", money(c, currency))
     };
@@ -291,39 +287,39 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
         let values: Vec<(f64, f64, f64)> = by_cost.iter().filter_map(|s| cac(s)).collect();
         let cap = values.iter().map(|v| v.0).fold(0.0f64, f64::max) * 3.0;
         let under = target.map_or(0, |t| values.iter().filter(|v| v.2 <= t).count());
-        charts.push(Chart {
-            name: "cac_by_ad".into(),
-            title: match target {
-                Some(t) => format!(
-                    "{under} of the {} costliest ads are under the {} target even at the top of their interval",
-                    by_cost.len(),
-                    money(t, currency)
-                ),
-                None => format!("Shrunk CAC of the {} costliest ads", by_cost.len()),
-            },
-            note: format!("{note}; ads ordered by cost, most first; upper ends capped at 3x the largest estimate"),
-            kind: ChartKind::Intervals,
-            x_label: "ads by cost".into(),
-            y_label: format!("CAC ({currency})"),
-            y_format: Format::Money,
+        charts.push(
+            Chart::new(
+                ChartKind::Intervals,
+                "cac_by_ad",
+                match target {
+                    Some(t) => format!(
+                        "{under} of the {} costliest ads are under the {} target even at the top of their interval",
+                        by_cost.len(),
+                        money(t, currency)
+                    ),
+                    None => format!("Shrunk CAC of the {} costliest ads", by_cost.len()),
+                },
+            )
+            .note(format!("{note}; ads ordered by cost, most first; upper ends capped at 3x the largest estimate"))
+            .axes("ads by cost", format!("CAC ({currency})"), Format::Money)
             // An ad's name when it is unique among those shown, else its campaign's (influencer "post"s).
-            categories: by_cost
-                .iter()
-                .map(|s| {
-                    let unique = by_cost.iter().filter(|o| o.keys[3] == s.keys[3]).count() == 1;
-                    if unique { s.keys[3].clone() } else { format!("{} ({})", s.keys[1], s.keys[3]) }
-                })
-                .collect(),
-            series: vec![
+            .categories(
+                by_cost
+                    .iter()
+                    .map(|s| {
+                        let unique = by_cost.iter().filter(|o| o.keys[3] == s.keys[3]).count() == 1;
+                        if unique { s.keys[3].clone() } else { format!("{} ({})", s.keys[1], s.keys[3]) }
+                    })
+                    .collect(),
+            )
+            .series(vec![
                 Series::new("shrunk CAC", values.iter().map(|v| Some(v.0)).collect()),
                 Series::new("low", values.iter().map(|v| Some(v.1)).collect()),
                 Series::new("high", values.iter().map(|v| Some(v.2.min(cap))).collect()),
-            ],
-            table: "drilldown".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: target.map(|t| ("target CAC".to_string(), t)),
-        });
+            ])
+            .table("drilldown")
+            .reference(target.map(|t| ("target CAC".to_string(), t))),
+        );
     }
     // 2. Pareto: share of spend and of purchases over ads ranked by purchases.
     let mut ranked: Vec<&Segment> = ads.iter().filter(|s| s.measures.cost > 0.0).collect();
@@ -347,25 +343,22 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
         let top_purchases =
             ranked[..fifth].iter().map(|s| s.projected_purchases(s.posterior.mean())).sum::<f64>() / total_purchases;
         let top_cost = ranked[..fifth].iter().map(|s| s.measures.cost).sum::<f64>() / total_cost;
-        charts.push(Chart {
-            name: "pareto".into(),
-            title: format!(
-                "The best fifth of ads brings {} of purchases for {} of spend",
-                percent(top_purchases),
-                percent(top_cost)
-            ),
-            note: format!("{note}; ads ranked by projected purchases"),
-            kind: ChartKind::Lines,
-            x_label: "share of ads, best first".into(),
-            y_label: "cumulative share".into(),
-            y_format: Format::Percent,
-            categories: (1..=steps).map(|k| percent(k as f64 / steps as f64)).collect(),
-            series: vec![Series::new("purchases", purchase_share), Series::new("spend", cost_share)],
-            table: "drilldown".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(
+                ChartKind::Lines,
+                "pareto",
+                format!(
+                    "The best fifth of ads brings {} of purchases for {} of spend",
+                    percent(top_purchases),
+                    percent(top_cost)
+                ),
+            )
+            .note(format!("{note}; ads ranked by projected purchases"))
+            .axes("share of ads, best first", "cumulative share", Format::Percent)
+            .categories((1..=steps).map(|k| percent(k as f64 / steps as f64)).collect())
+            .series(vec![Series::new("purchases", purchase_share), Series::new("spend", cost_share)])
+            .table("drilldown"),
+        );
     }
     // 3. Decisions by campaign.
     if !c.decisions.is_empty() {
@@ -388,30 +381,25 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
         let names = ["scale", "optimize", "needs data", "pause"];
         let scale_total: f64 = campaigns.iter().map(|c| c.1[0]).sum();
         let pause_total: f64 = campaigns.iter().map(|c| c.1[3]).sum();
-        charts.push(Chart {
-            name: "decisions_by_campaign".into(),
-            title: format!(
-                "{} ads to scale and {} to pause across the {} campaigns with the most spend",
-                count(scale_total),
-                count(pause_total),
-                campaigns.len()
-            ),
-            note: note.clone(),
-            kind: ChartKind::StackedBars,
-            x_label: "campaign".into(),
-            y_label: "ads".into(),
-            y_format: Format::Count,
-            categories: campaigns.iter().map(|c| c.0.clone()).collect(),
-            series: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| Series::new(n, campaigns.iter().map(|c| Some(c.1[i])).collect()))
-                .collect(),
-            table: "ads".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(
+                ChartKind::StackedBars,
+                "decisions_by_campaign",
+                format!(
+                    "{} ads to scale and {} to pause across the {} campaigns with the most spend",
+                    count(scale_total),
+                    count(pause_total),
+                    campaigns.len()
+                ),
+            )
+            .note(note.clone())
+            .axes("campaign", "ads", Format::Count)
+            .categories(campaigns.iter().map(|c| c.0.clone()).collect())
+            .series(
+                names.iter().enumerate().map(|(i, n)| Series::new(n, campaigns.iter().map(|c| Some(c.1[i])).collect())).collect(),
+            )
+            .table("ads"),
+        );
     }
     charts
 }

@@ -1,7 +1,9 @@
 //! From estimates to metrics, decisions, tables and chart specifications.
 
 use upshot_result::format::{count, money, number, percent, probability};
-use upshot_result::{Action, Analysis, Cell as TableCell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table};
+use upshot_result::{
+    Action, Analysis, Cell as TableCell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names,
+};
 use upshot_stats::{percentile_interval, wilson_interval};
 
 use crate::estimate::{Answer, Attribution, SOURCES};
@@ -25,7 +27,7 @@ fn interval(draws: &[Vec<Attribution>], rule: usize, level: f64, f: impl Fn(&Att
     percentile_interval(&mut values, level)
 }
 
-fn metric(name: &str, unit: &str, estimate: f64, ci: Interval, level: f64) -> Metric {
+fn metric(name: &str, unit: Unit, estimate: f64, ci: Interval, level: f64) -> Metric {
     match ci {
         Some((low, high)) => Metric::interval(name, unit, estimate, low, high, level),
         None => Metric::point(name, unit, estimate),
@@ -186,28 +188,28 @@ pub(crate) fn build(
     for row in &rows {
         let segment = Segment::one("channel", &row.name);
         let m = |metric: Metric| metric.with_segment(segment.clone());
-        metrics.push(m(Metric::point("click_customers", "customers", row.click)));
+        metrics.push(m(Metric::point(names::CLICK_CUSTOMERS, Unit::Customers, row.click)));
         let (s_lo, s_hi) = wilson_interval(row.answers, mapped, level);
-        metrics.push(m(Metric::interval("survey_share", "share", row.answers / mapped.max(1.0), s_lo, s_hi, level)));
-        metrics.push(m(metric("blended_customers", "customers", row.blended, row.blended_ci, level)));
+        metrics.push(m(Metric::interval(names::SURVEY_SHARE, Unit::Share, row.answers / mapped.max(1.0), s_lo, s_hi, level)));
+        metrics.push(m(metric(names::BLENDED_CUSTOMERS, Unit::Customers, row.blended, row.blended_ci, level)));
         metrics.push(
-            metric("blended_customers", "customers", row.naive, row.naive_ci, level)
+            metric(names::BLENDED_CUSTOMERS, Unit::Customers, row.naive, row.naive_ci, level)
                 .with_segment(segment.clone().and("estimator", "naive")),
         );
         let share_ci = row.blended_ci.map(|(lo, hi)| (lo / total, hi / total));
-        metrics.push(m(metric("blended_share", "share", row.blended / total, share_ci, level)));
-        metrics.push(m(metric("blended_revenue", currency, row.revenue, row.revenue_ci, level)));
+        metrics.push(m(metric(names::BLENDED_SHARE, Unit::Share, row.blended / total, share_ci, level)));
+        metrics.push(m(metric(names::BLENDED_REVENUE, Unit::money(currency), row.revenue, row.revenue_ci, level)));
         if let Some(multiplier) = row.multiplier {
-            metrics.push(m(metric("multiplier", "ratio", multiplier, row.multiplier_ci, level)));
+            metrics.push(m(metric(names::MULTIPLIER, Unit::Ratio, multiplier, row.multiplier_ci, level)));
         }
         if row.spend > 0.0 {
-            metrics.push(m(Metric::point("spend", currency, row.spend)));
+            metrics.push(m(Metric::point(names::SPEND, Unit::money(currency), row.spend)));
         }
         if let Some(cac) = row.click_cac {
-            metrics.push(m(Metric::point("click_cac", currency, cac)));
+            metrics.push(m(Metric::point(names::CLICK_CAC, Unit::money(currency), cac)));
         }
         if let Some(cac) = row.blended_cac {
-            let mut metric = Metric::point("blended_cac", currency, cac).with_segment(segment.clone());
+            let mut metric = Metric::point(names::BLENDED_CAC, Unit::money(currency), cac).with_segment(segment.clone());
             if let (Some(low), high) = row.cac_ci {
                 // An upper end at infinity (no customers in some draws) is written as null.
                 metric = Metric { ci_low: Some(low), ci_high: high, level: Some(level), ..metric };
@@ -393,28 +395,21 @@ pub(crate) fn build(
         }
         _ => "The survey confirms click attribution: no paid channel gains 20%".into(),
     };
-    let mut charts = vec![Chart {
-        name: "customers_by_channel".into(),
-        title: customers_title.clone(),
-        note: format!("{period} Whiskers: {:.0}% intervals.", level * 100.0),
-        kind: ChartKind::GroupedBars,
-        x_label: "channel".into(),
-        y_label: "new customers".into(),
-        y_format: Format::Count,
-        categories: categories.clone(),
-        series: vec![
-            Series::new("click (last click)", paid.iter().map(|r| Some(r.click)).collect()),
-            Series::new("survey (answers / response rate)", paid.iter().map(|r| Some(r.survey_extrapolated)).collect()),
-            Series::new("blended", paid.iter().map(|r| Some(r.blended)).collect()).with_interval(
-                paid.iter().map(|r| r.blended_ci.map(|c| c.0)).collect(),
-                paid.iter().map(|r| r.blended_ci.map(|c| c.1)).collect(),
-            ),
-        ],
-        table: "channels".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    }];
+    let mut charts = vec![
+        Chart::new(ChartKind::GroupedBars, "customers_by_channel", customers_title.clone())
+            .note(format!("{period} Whiskers: {:.0}% intervals.", level * 100.0))
+            .axes("channel", "new customers", Format::Count)
+            .categories(categories.clone())
+            .series(vec![
+                Series::new("click (last click)", paid.iter().map(|r| Some(r.click)).collect()),
+                Series::new("survey (answers / response rate)", paid.iter().map(|r| Some(r.survey_extrapolated)).collect()),
+                Series::new("blended", paid.iter().map(|r| Some(r.blended)).collect()).with_interval(
+                    paid.iter().map(|r| r.blended_ci.map(|c| c.0)).collect(),
+                    paid.iter().map(|r| r.blended_ci.map(|c| c.1)).collect(),
+                ),
+            ])
+            .table("channels"),
+    ];
     let with_cac: Vec<&ChannelRow> = rows.iter().filter(|r| r.blended_cac.is_some() && r.index != organic).collect();
     if !with_cac.is_empty() {
         let common_target =
@@ -429,84 +424,68 @@ pub(crate) fn build(
             ),
             None => "Blended CAC by channel: spend / customers by promo code, survey and click".into(),
         };
-        charts.push(Chart {
-            name: "blended_cac".into(),
-            title,
-            note: format!("{period} Whiskers: {:.0}% intervals.", level * 100.0),
-            kind: ChartKind::GroupedBars,
-            x_label: "channel".into(),
-            y_label: format!("CAC ({currency})"),
-            y_format: Format::Money,
-            categories: with_cac.iter().map(|r| r.name.clone()).collect(),
-            series: vec![
-                Series::new("click CAC", with_cac.iter().map(|r| r.click_cac).collect()),
-                Series::new("blended CAC", with_cac.iter().map(|r| r.blended_cac).collect()).with_interval(
-                    with_cac.iter().map(|r| r.cac_ci.0).collect(),
-                    with_cac.iter().map(|r| r.cac_ci.1.or(r.blended_cac)).collect(),
-                ),
-            ],
-            table: "channels".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: common_target.map(|t| (format!("target {}", money(t, currency)), t)),
-        });
+        charts.push(
+            Chart::new(ChartKind::GroupedBars, "blended_cac", title)
+                .note(format!("{period} Whiskers: {:.0}% intervals.", level * 100.0))
+                .axes("channel", format!("CAC ({currency})"), Format::Money)
+                .categories(with_cac.iter().map(|r| r.name.clone()).collect())
+                .series(vec![
+                    Series::new("click CAC", with_cac.iter().map(|r| r.click_cac).collect()),
+                    Series::new("blended CAC", with_cac.iter().map(|r| r.blended_cac).collect()).with_interval(
+                        with_cac.iter().map(|r| r.cac_ci.0).collect(),
+                        with_cac.iter().map(|r| r.cac_ci.1.or(r.blended_cac)).collect(),
+                    ),
+                ])
+                .table("channels")
+                .reference(common_target.map(|t| (format!("target {}", money(t, currency)), t))),
+        );
     }
     let heat_rows: Vec<usize> = (0..n).filter(|h| confusion[*h].iter().sum::<f64>() > 0.0).collect();
     let heat_columns: Vec<usize> = (0..n).filter(|c| heat_rows.iter().any(|h| confusion[*h][*c] > 0.0)).collect();
     let agreement = if both_all > 0.0 { agree_all / both_all } else { f64::NAN };
-    charts.push(Chart {
-        name: "agreement_heatmap".into(),
-        title: format!("The survey names the paid click channel for {} of customers with both", percent(agreement)),
-        note: format!("{period} Rows: click channel; cells: share of its answers."),
-        kind: ChartKind::Heatmap,
-        x_label: "survey answer".into(),
-        y_label: "click channel".into(),
-        y_format: Format::Percent,
-        categories: heat_columns.iter().map(|c| channels[*c].clone()).collect(),
-        series: heat_rows
-            .iter()
-            .map(|h| {
-                let row_total: f64 = confusion[*h].iter().sum();
-                Series::new(&channels[*h], heat_columns.iter().map(|c| Some(confusion[*h][*c] / row_total)).collect())
-            })
-            .collect(),
-        table: "confusion".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: None,
-    });
+    charts.push(
+        Chart::new(
+            ChartKind::Heatmap,
+            "agreement_heatmap",
+            format!("The survey names the paid click channel for {} of customers with both", percent(agreement)),
+        )
+        .note(format!("{period} Rows: click channel; cells: share of its answers."))
+        .axes("survey answer", "click channel", Format::Percent)
+        .categories(heat_columns.iter().map(|c| channels[*c].clone()).collect())
+        .series(
+            heat_rows
+                .iter()
+                .map(|h| {
+                    let row_total: f64 = confusion[*h].iter().sum();
+                    Series::new(&channels[*h], heat_columns.iter().map(|c| Some(confusion[*h][*c] / row_total)).collect())
+                })
+                .collect(),
+        )
+        .table("confusion"),
+    );
     let weeks: Vec<&crate::prepare::WeekRow> = prepared.weekly.iter().filter(|w| w.surveyed > 0.0).collect();
-    charts.push(Chart {
-        name: "response_by_week".into(),
-        title: format!("{} of surveyed customers answer", percent(response_rate)),
-        note: period.clone(),
-        kind: ChartKind::Lines,
-        x_label: "week of first order".into(),
-        y_label: "response rate".into(),
-        y_format: Format::Percent,
-        categories: weeks.iter().map(|w| w.week.clone()).collect(),
-        series: vec![Series::new("response rate", weeks.iter().map(|w| Some(w.responded / w.surveyed)).collect())],
-        table: "response_by_week".into(),
-        highlight: Vec::new(),
-        highlight_label: String::new(),
-        reference: Some((format!("{} floor", percent(LOW_RESPONSE)), LOW_RESPONSE)),
-    });
+    charts.push(
+        Chart::new(ChartKind::Lines, "response_by_week", format!("{} of surveyed customers answer", percent(response_rate)))
+            .note(period.clone())
+            .axes("week of first order", "response rate", Format::Percent)
+            .categories(weeks.iter().map(|w| w.week.clone()).collect())
+            .series(vec![Series::new("response rate", weeks.iter().map(|w| Some(w.responded / w.surveyed)).collect())])
+            .table("response_by_week")
+            .reference(Some((format!("{} floor", percent(LOW_RESPONSE)), LOW_RESPONSE))),
+    );
     if organic_answers > 0.0 {
-        charts.push(Chart {
-            name: "organic_by_answer".into(),
-            title: format!("{} of \"organic\" customers say a paid channel brought them", percent(paid_dark)),
-            note: format!("{period} {} organic/direct respondents.", count(organic_answers)),
-            kind: ChartKind::Bars,
-            x_label: "survey answer".into(),
-            y_label: "share of organic/direct respondents".into(),
-            y_format: Format::Percent,
-            categories: dark_shares.iter().map(|(c, _)| channels[*c].clone()).collect(),
-            series: vec![Series::new("share of answers", dark_shares.iter().map(|(_, s)| Some(*s)).collect())],
-            table: "organic_by_answer".into(),
-            highlight: Vec::new(),
-            highlight_label: String::new(),
-            reference: None,
-        });
+        charts.push(
+            Chart::new(
+                ChartKind::Bars,
+                "organic_by_answer",
+                format!("{} of \"organic\" customers say a paid channel brought them", percent(paid_dark)),
+            )
+            .note(format!("{period} {} organic/direct respondents.", count(organic_answers)))
+            .axes("survey answer", "share of organic/direct respondents", Format::Percent)
+            .categories(dark_shares.iter().map(|(c, _)| channels[*c].clone()).collect())
+            .series(vec![Series::new("share of answers", dark_shares.iter().map(|(_, s)| Some(*s)).collect())])
+            .table("organic_by_answer"),
+        );
     }
 
     // Words.
@@ -568,7 +547,7 @@ pub(crate) fn build(
         ));
     }
     // The headline response rate and the channel numbers first; diagnostics by segment after them.
-    let diagnostic = |m: &Metric| m.name == "agreement" || (m.name == "response_rate" && !m.segment.0.is_empty());
+    let diagnostic = |m: &Metric| m.name == names::AGREEMENT || (m.name == names::RESPONSE_RATE && !m.segment.is_all());
     let (diagnostics, mut metrics): (Vec<Metric>, Vec<Metric>) = metrics.into_iter().partition(diagnostic);
     metrics.extend(diagnostics);
     Analysis {
@@ -635,7 +614,7 @@ struct Ctx<'a> {
 fn response_section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut Vec<String>) -> [Table; 3] {
     let Ctx { prepared, currency, level, pop, channels, surveyed, responded, response_rate, .. } = *ctx;
     let (r_lo, r_hi) = wilson_interval(responded, surveyed, level);
-    metrics.push(Metric::interval("response_rate", "share", response_rate, r_lo, r_hi, level));
+    metrics.push(Metric::interval(names::RESPONSE_RATE, Unit::Share, response_rate, r_lo, r_hi, level));
     let mut response_table = Table::new(
         "response_by_click_channel",
         "Who answers: response rate by click channel, and the click mix of respondents vs non-respondents",
@@ -663,7 +642,7 @@ fn response_section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut Vec
         let rate = if s > 0.0 { r / s } else { f64::NAN };
         if s > 0.0 {
             metrics.push(
-                Metric::interval("response_rate", "share", rate, lo, hi, level)
+                Metric::interval(names::RESPONSE_RATE, Unit::Share, rate, lo, hi, level)
                     .with_segment(Segment::one("click_channel", channel)),
             );
         }
@@ -700,7 +679,8 @@ fn response_section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut Vec
         }
         let (lo, hi) = wilson_interval(r, s, level);
         metrics.push(
-            Metric::interval("response_rate", "share", r / s, lo, hi, level).with_segment(Segment::one("order_value", label)),
+            Metric::interval(names::RESPONSE_RATE, Unit::Share, r / s, lo, hi, level)
+                .with_segment(Segment::one("order_value", label)),
         );
         band_table.push(vec![label.as_str().into(), s.into(), r.into(), (r / s).into(), lo.into(), hi.into()]);
     }
@@ -782,7 +762,8 @@ fn agreement_section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>) -> Agreement {
         }
         let (lo, hi) = wilson_interval(same, answers, level);
         metrics.push(
-            Metric::interval("agreement", "share", same / answers, lo, hi, level).with_segment(Segment::one("channel", channel)),
+            Metric::interval(names::AGREEMENT, Unit::Share, same / answers, lo, hi, level)
+                .with_segment(Segment::one("channel", channel)),
         );
         agreement_table.push(vec![
             channel.as_str().into(),

@@ -415,12 +415,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(usize, usize) + Sync)
     ])
     .map_err(pl_err(&schedule_path))?;
     rows.insert("schedule".into(), schedule_frame.height() as u64);
-    let metadata = vec![
-        ("upshot.design".to_string(), "day switchback, balanced by day of week".to_string()),
-        ("upshot.seed".to_string(), options.seed.to_string()),
-        ("upshot.block_days".to_string(), "1".to_string()),
-        ("upshot.washout_days".to_string(), "0".to_string()),
-    ];
+    let metadata = upshot_data::ScheduleDesign::switchback(options.seed, 1, 0).to_metadata();
     write_frame(&schedule_path, &mut schedule_frame, metadata).map_err(pl_err(&schedule_path))?;
 
     let truth = build_truth(options, &catalogue, &tally, &brand, &schedule, rows, start);

@@ -49,13 +49,7 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
         Column::new("washout".into(), rows.iter().map(|r| r.washout).collect::<Vec<bool>>()),
     ])
     .map_err(polars_error)?;
-    let design_name = if args.block_days == 1 { "day switchback, balanced by day of week" } else { "block switchback" };
-    let metadata = vec![
-        ("upshot.design".to_string(), design_name.to_string()),
-        ("upshot.seed".to_string(), args.seed.to_string()),
-        ("upshot.block_days".to_string(), args.block_days.to_string()),
-        ("upshot.washout_days".to_string(), args.washout_days.to_string()),
-    ];
+    let metadata = upshot_data::ScheduleDesign::switchback(args.seed, args.block_days, args.washout_days).to_metadata();
     upshot_data::load::write_parquet(&args.out, &mut frame, metadata)?;
     let on = rows.iter().filter(|r| r.brand_on && !r.washout).count();
     let off = rows.iter().filter(|r| !r.brand_on && !r.washout).count();
