@@ -15,20 +15,24 @@
 //!    (post-stratification; Fairing's "count / response rate" is the naive
 //!    baseline, reported beside it);
 //! 4. intervals come from a Bayesian bootstrap over customers, run exactly on
-//!    the customer cells the estimate depends on ([`estimate`]), so 1,000 draws
+//!    the customer cells the estimate depends on ([`model`]), so 1,000 draws
 //!    over ten million orders take milliseconds;
 //! 5. each paid channel gets a scale / keep / optimize / pause decision from
 //!    P(blended CAC <= target).
 //!
 //! The analysis is a pure function of the validated tables, the params and the
-//! seed: [`Survey`] (its `Kind::run`).
+//! seed: [`Survey`] (its `Kind::run`), in the four layers every analysis crate has:
+//! `prepare` (the only module that touches polars: tables to the customer population),
+//! [`model`] (the attribution and its bootstrap, pure), [`decide`] (the calls and their
+//! thresholds) and `present` (metrics, tables, charts, sentences); [`mapping`] reads the
+//! config's answer map.
 #![deny(missing_docs)]
 
 pub mod decide;
-pub mod estimate;
+pub mod model;
 pub mod mapping;
 mod prepare;
-mod report;
+mod present;
 
 use std::collections::BTreeMap;
 
@@ -36,7 +40,7 @@ use serde::Deserialize;
 use upshot_analysis::params::{check_draws, check_level};
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use estimate::{Answer, Cell, Population, Rules};
+pub use model::{Answer, Cell, Population, Rules};
 pub use mapping::{AnswerMap, AnswerRule, PromoMap};
 
 /// Errors of the survey analysis: the analysis error every analysis crate shares.
@@ -77,10 +81,10 @@ impl Kind for Survey {
         let rule_sets = [rules.clone(), Rules { extrapolation: Extrapolation::Naive, ..rules }];
         let points: Vec<_> = rule_sets
             .iter()
-            .map(|rules| estimate::attribute(population, &population.counts(), &population.revenues(), rules))
+            .map(|rules| model::attribute(population, &population.counts(), &population.revenues(), rules))
             .collect();
-        let draws = estimate::bootstrap(population, &rule_sets, params.draws, seed.0);
-        let analysis = report::build(&prepared, &points, &draws, params, &data.currency);
+        let draws = model::bootstrap(population, &rule_sets, params.draws, seed.0);
+        let analysis = present::build(&prepared, &points, &draws, params, &data.currency);
         Ok(Outcome { analysis, exclusions: prepared.exclusions })
     }
 }

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
 use upshot_data::{Dataset, TableKind};
 
-use crate::estimate::{Answer, Cell, Population};
+use crate::model::{Answer, Cell, Population};
 use crate::mapping::{ORGANIC, is_other};
 use crate::{Exclusions, Params, SurveyError};
 

@@ -12,7 +12,7 @@
 use rand::Rng;
 use upshot_stats::percentile_interval;
 use upshot_stats::rng::stream;
-use upshot_survey::estimate::{Answer, Cell, Population, Rules, attribute, bootstrap};
+use upshot_survey::model::{Answer, Cell, Population, Rules, attribute, bootstrap};
 use upshot_survey::{Extrapolation, Source};
 
 const CHANNELS: [&str; 5] = ["google_search", "meta", "youtube", "influencers", "organic"];

@@ -1,0 +1,150 @@
+//! The present layer: from the model's estimates and the decide layer's verdicts to what a
+//! reader sees (metrics, decisions with their sentences, tables, chart specifications, words).
+//! `build` only orders the sections; each lives in its own module.
+
+mod channels;
+mod charts;
+mod sections;
+mod words;
+
+use upshot_result::format::money;
+use upshot_result::{Analysis, Metric, Unit, names};
+use upshot_stats::percentile_interval;
+
+use crate::Params;
+use crate::model::{Answer, Attribution};
+use crate::prepare::Prepared;
+
+/// Below this response rate the survey speaks for too few customers.
+const LOW_RESPONSE: f64 = 0.35;
+/// A stratum with fewer donors than this extrapolates from thin evidence.
+const FEW_DONORS: f64 = 30.0;
+
+type Interval = Option<(f64, f64)>;
+
+/// The percentile interval of a quantity over the draws of rule set `rule`.
+fn interval(draws: &[Vec<Attribution>], rule: usize, level: f64, f: impl Fn(&Attribution) -> f64) -> Interval {
+    let mut values: Vec<f64> = draws.iter().filter_map(|d| d.get(rule)).map(f).filter(|v| v.is_finite()).collect();
+    if values.len() < draws.len() / 2 {
+        return None;
+    }
+    percentile_interval(&mut values, level)
+}
+
+fn metric(name: &str, unit: Unit, estimate: f64, ci: Interval, level: f64) -> Metric {
+    match ci {
+        Some((low, high)) => Metric::interval(name, unit, estimate, low, high, level),
+        None => Metric::point(name, unit, estimate),
+    }
+}
+
+fn band_labels(edges: &[f64], currency: &str) -> Vec<String> {
+    let mut labels = Vec::new();
+    for b in 0..=edges.len() {
+        labels.push(match (b.checked_sub(1).map(|i| edges[i]), edges.get(b)) {
+            (None, Some(high)) => format!("up to {}", money(*high, currency)),
+            (Some(low), Some(high)) => format!("{} to {}", money(low, currency), money(*high, currency)),
+            (Some(low), None) => format!("over {}", money(low, currency)),
+            (None, None) => "all".into(),
+        });
+    }
+    labels
+}
+
+/// What every section of the page reads.
+struct Ctx<'a> {
+    prepared: &'a Prepared,
+    params: &'a Params,
+    currency: &'a str,
+    level: f64,
+    pop: &'a crate::Population,
+    channels: &'a [String],
+    n: usize,
+    organic: usize,
+    total: f64,
+    surveyed: f64,
+    responded: f64,
+    mapped: f64,
+    unmapped: f64,
+    response_rate: f64,
+    /// The point estimate under the configured rules, and under the naive extrapolation.
+    point: &'a Attribution,
+    naive_point: &'a Attribution,
+    draws: &'a [Vec<Attribution>],
+}
+
+pub(crate) fn build(
+    prepared: &Prepared,
+    points: &[Attribution],
+    draws: &[Vec<Attribution>],
+    params: &Params,
+    currency: &str,
+) -> Analysis {
+    let pop = &prepared.population;
+    let point = &points[0];
+    let surveyed = pop.sum(|c| c.answer.surveyed());
+    let responded = pop.sum(|c| c.answer.responded());
+    let mapped = pop.sum(|c| matches!(c.answer, Answer::Channel(_)));
+    let ctx = Ctx {
+        prepared,
+        params,
+        currency,
+        level: params.level,
+        pop,
+        channels: &pop.channels,
+        n: pop.channels.len(),
+        organic: pop.channels.len() - 1,
+        total: pop.total(),
+        surveyed,
+        responded,
+        mapped,
+        unmapped: responded - mapped,
+        response_rate: if surveyed > 0.0 { responded / surveyed } else { 0.0 },
+        point,
+        naive_point: points.get(1).unwrap_or(point),
+        draws,
+    };
+    let mut metrics = Vec::new();
+    let mut warnings = Vec::new();
+
+    let [response_table, band_table, week_table] = sections::response(&ctx, &mut metrics, &mut warnings);
+    let agreement = sections::agreement(&ctx, &mut metrics);
+    let rows = channels::rows(&ctx);
+    let decisions = channels::decisions(&ctx, &rows);
+    channels::metrics(&ctx, &rows, &mut metrics);
+    channels::warnings(&ctx, &rows, &mut warnings);
+    let [channel_table, source_table] = channels::tables(&ctx, &rows, &decisions);
+    let dark = sections::dark(&ctx, &agreement.confusion);
+    let answers = sections::answers(&ctx, &mut warnings);
+    let charts = charts::charts(&ctx, &rows, &agreement, &dark);
+    let headline = words::headline(&ctx, &rows, &dark);
+    let context = words::context(&ctx, &agreement, answers.other_total);
+    warnings.extend(words::naive_gap_warning(&ctx, &rows));
+
+    // The headline response rate and the channel numbers first; diagnostics by segment after them.
+    let diagnostic = |m: &Metric| m.name == names::AGREEMENT || (m.name == names::RESPONSE_RATE && !m.segment.is_all());
+    let (diagnostics, mut metrics): (Vec<Metric>, Vec<Metric>) = metrics.into_iter().partition(diagnostic);
+    metrics.extend(diagnostics);
+    Analysis {
+        headline,
+        context,
+        metrics,
+        decisions,
+        warnings,
+        tables: vec![
+            channel_table,
+            response_table,
+            agreement.agreement_table,
+            dark.table,
+            answers.unmapped_table,
+            band_table,
+            source_table,
+            agreement.confusion_table,
+            week_table,
+            answers.month_table,
+            answers.answers_table,
+            answers.promo_table,
+        ],
+        charts,
+    }
+}
