@@ -29,8 +29,8 @@
 #![deny(missing_docs)]
 
 pub mod decide;
-pub mod model;
 pub mod mapping;
+pub mod model;
 mod prepare;
 mod present;
 
@@ -40,8 +40,8 @@ use serde::Deserialize;
 use upshot_analysis::params::{check_draws, check_level};
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use model::{Answer, Cell, Population, Rules};
 pub use mapping::{AnswerMap, AnswerRule, PromoMap};
+pub use model::{Answer, Cell, Population, Rules};
 
 /// Errors of the survey analysis: the analysis error every analysis crate shares.
 pub type SurveyError = upshot_data::AnalysisError;

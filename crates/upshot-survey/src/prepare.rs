@@ -11,8 +11,8 @@ use polars::prelude::*;
 use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
 use upshot_data::{Dataset, TableKind};
 
-use crate::model::{Answer, Cell, Population};
 use crate::mapping::{ORGANIC, is_other};
+use crate::model::{Answer, Cell, Population};
 use crate::{Exclusions, Params, SurveyError};
 
 /// One week of first orders and their surveys.
@@ -110,6 +110,46 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     let (orders, survey, spend) = (table(TableKind::Orders)?, table(TableKind::Survey)?, table(TableKind::Spend)?);
     let files =
         Files { orders: orders.report.path.clone(), survey: survey.report.path.clone(), spend: spend.report.path.clone() };
+    require_answers(survey, &files)?;
+    let mut exclusions = Exclusions::new();
+    let surveyed = surveyed_first_orders(orders, survey, &files, &mut exclusions)?;
+    let joined = &surveyed.joined;
+    let (answers, answer_table) = answer_map(joined, params)?;
+    let (promos, promo_table) = promo_map(joined, params)?;
+    let bands = order_value_bands(joined)?;
+    let grouped = group(surveyed.joined.clone(), answer_table, promo_table, &bands.edges)?;
+    let (spend_channels, spend_cost) = spend_in_period(spend, bands.days, &mut exclusions)?;
+    let (population, spend_vec) = population(&grouped.cells, &spend_channels, &spend_cost, bands.edges.len() + 1)?;
+    let responded = population.sum(|c| c.answer.responded());
+    if responded == 0.0 {
+        return Err(SurveyError::Input {
+            file: files.survey.clone(),
+            column: "answer".into(),
+            message: format!(
+                "none of the {} new customers' first orders has a survey answer ({} survey rows matched a first order); nothing to attribute",
+                population.total(),
+                surveyed.rows.saturating_sub(surveyed.early)
+            ),
+        });
+    }
+    Ok(Prepared {
+        population,
+        exclusions,
+        spend: spend_vec,
+        period: bands.period,
+        weekly: week_rows(&grouped.weekly)?,
+        monthly: month_rows(&grouped.monthly)?,
+        answers,
+        promos,
+        band_edges: bands.edges,
+        answered_before_order: (surveyed.early, surveyed.early_examples),
+        files,
+    })
+}
+
+/// The survey analysis reads the answers: an export without the column gets a message naming
+/// the columns outside the contract it does have, with the config line to map one.
+fn require_answers(survey: &upshot_data::LoadedTable, files: &Files) -> Result<(), SurveyError> {
     if survey.report.absent_columns.iter().any(|c| c == "answer") {
         let hint = match survey.report.ignored_columns.first() {
             Some(other) => format!(
@@ -126,9 +166,30 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
             ),
         });
     }
-    let mut exclusions = Exclusions::new();
+    Ok(())
+}
 
-    // New customers: first paid order per customer.
+/// First orders joined to their surveys, with the survey rows accounted for.
+struct Surveyed {
+    /// One row per new customer: order, click channel, promo code, the survey's columns and
+    /// the flags `__surveyed` and `__early` (answered before the order: an export error).
+    joined: DataFrame,
+    /// Survey rows that matched a first order.
+    rows: u64,
+    /// Of those, answered before the order.
+    early: u64,
+    /// Up to three order ids answered before the order.
+    early_examples: Vec<String>,
+}
+
+/// New customers (first paid order per customer) and the survey of each first order; answers
+/// given before the order are export errors.
+fn surveyed_first_orders(
+    orders: &upshot_data::LoadedTable,
+    survey: &upshot_data::LoadedTable,
+    files: &Files,
+    exclusions: &mut Exclusions,
+) -> Result<Surveyed, SurveyError> {
     let customers = new_customers(&orders.frame).map_err(SurveyError::polars("find new customers"))?;
     if customers.height() == 0 {
         return Err(SurveyError::Input {
@@ -141,8 +202,6 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     if repeat > 0 {
         exclusions.add(TableKind::Orders, "repeat_or_refund", repeat);
     }
-
-    // The survey of each first order; answers given before the order are export errors.
     let mut join = JoinArgs::new(JoinType::Left);
     join.maintain_order = MaintainOrderJoin::Left;
     let joined = customers
@@ -189,8 +248,12 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
             collect(joined.clone().lazy().filter(col("__early")).select([col("order_id")]).limit(3), "list early answers")?;
         early_examples = strings(&examples, "order_id")?.into_iter().flatten().collect();
     }
+    Ok(Surveyed { joined, rows: surveyed_rows, early, early_examples })
+}
 
-    // Distinct answers -> channel, once each.
+/// Distinct answers -> channel, once each: the answer rows of the page and the small table the
+/// cell group-by joins against.
+fn answer_map(joined: &DataFrame, params: &Params) -> Result<(Vec<AnswerRow>, DataFrame), SurveyError> {
     let answer_counts = collect(
         joined
             .clone()
@@ -232,8 +295,11 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
         Column::new("__other".into(), map_other),
     ])
     .map_err(SurveyError::polars("build the answer map"))?;
+    Ok((answers, answer_table))
+}
 
-    // Distinct promo codes -> channel, once each.
+/// Distinct promo codes -> channel, once each.
+fn promo_map(joined: &DataFrame, params: &Params) -> Result<(Vec<PromoRow>, DataFrame), SurveyError> {
     let promo_counts = collect(
         joined
             .clone()
@@ -259,8 +325,21 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
         Column::new("promo_channel".into(), promo_channel),
     ])
     .map_err(SurveyError::polars("build the promo map"))?;
+    Ok((promos, promo_table))
+}
 
-    // Order-value quartiles of first orders; equal edges (one price) merge bands.
+/// Order-value bands and the period of first orders.
+struct Bands {
+    /// Upper edges of the bands (quartiles; equal edges merged).
+    edges: Vec<f64>,
+    /// First and last day of first orders, as text.
+    period: (String, String),
+    /// The same days as days since 1970-01-01.
+    days: (i32, i32),
+}
+
+/// Order-value quartiles of first orders; equal edges (one price) merge bands.
+fn order_value_bands(joined: &DataFrame) -> Result<Bands, SurveyError> {
     let quartiles = collect(
         joined.clone().lazy().select([
             col("revenue").quantile(lit(0.25), QuantileMethod::Linear).alias("q1"),
@@ -285,6 +364,22 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     let period = (first_text("first")?, first_text("last")?);
     let first_day = numbers(&quartiles, "first_day")?.first().copied().unwrap_or(0.0) as i32;
     let last_day = numbers(&quartiles, "last_day")?.first().copied().unwrap_or(0.0) as i32;
+    Ok(Bands { edges: band_edges, period, days: (first_day, last_day) })
+}
+
+/// The group-bys behind the model and the page.
+struct Grouped {
+    /// Customers, revenue and squared revenue per (click, promo channel, answer state, answer channel, band).
+    cells: DataFrame,
+    /// Customers, surveyed and responded per week of first order.
+    weekly: DataFrame,
+    /// Responded, unmapped and "Other" answers per month.
+    monthly: DataFrame,
+}
+
+/// Every customer's answer state, channels and band from the two small maps, then one
+/// group-by into cells and two into weeks and months.
+fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, band_edges: &[f64]) -> Result<Grouped, SurveyError> {
     let band = band_edges
         .iter()
         .map(|edge| col("revenue").gt(lit(*edge)).cast(DataType::Int32))
@@ -353,8 +448,15 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
             .sort(["month"], SortMultipleOptions::default()),
         "count answers by month",
     )?;
+    Ok(Grouped { cells, weekly, monthly })
+}
 
-    // Spend in the period of first orders.
+/// Spend per channel in the period of first orders; rows outside it are excluded and counted.
+fn spend_in_period(
+    spend: &upshot_data::LoadedTable,
+    (first_day, last_day): (i32, i32),
+    exclusions: &mut Exclusions,
+) -> Result<(Vec<String>, Vec<f64>), SurveyError> {
     let spend_by_channel = collect(
         spend
             .frame
@@ -374,16 +476,25 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
     if outside > 0 {
         exclusions.add(TableKind::Spend, "outside_orders_period", outside);
     }
+    Ok((spend_channels, spend_cost))
+}
 
-    // Channels: every click, promo, answer and spend channel; organic last.
-    let c_click = strings(&cells, "click")?;
-    let c_promo = strings(&cells, "promo_channel")?;
-    let c_answer = strings(&cells, "answer_channel")?;
-    let c_state = numbers(&cells, "state")?;
-    let c_band = numbers(&cells, "band")?;
-    let c_customers = numbers(&cells, "customers")?;
-    let c_revenue = numbers(&cells, "revenue")?;
-    let c_revenue_sq = numbers(&cells, "revenue_sq")?;
+/// Channels (every click, promo, answer and spend channel; organic last), the population's
+/// cells and spend per channel in the same order.
+fn population(
+    cells: &DataFrame,
+    spend_channels: &[String],
+    spend_cost: &[f64],
+    bands: usize,
+) -> Result<(Population, Vec<f64>), SurveyError> {
+    let c_click = strings(cells, "click")?;
+    let c_promo = strings(cells, "promo_channel")?;
+    let c_answer = strings(cells, "answer_channel")?;
+    let c_state = numbers(cells, "state")?;
+    let c_band = numbers(cells, "band")?;
+    let c_customers = numbers(cells, "customers")?;
+    let c_revenue = numbers(cells, "revenue")?;
+    let c_revenue_sq = numbers(cells, "revenue_sq")?;
     let mut names: BTreeSet<String> = BTreeSet::new();
     names.extend(c_click.iter().flatten().cloned());
     names.extend(c_promo.iter().flatten().cloned());
@@ -412,57 +523,33 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Surve
         });
     }
     let mut spend_vec = vec![0.0; channels.len()];
-    for (channel, cost) in spend_channels.iter().zip(&spend_cost) {
+    for (channel, cost) in spend_channels.iter().zip(spend_cost) {
         if let Some(i) = index.get(channel.as_str()) {
             spend_vec[*i] += cost;
         }
     }
-    let population = Population { channels, bands: band_edges.len() + 1, cells: population_cells };
-    let responded = population.sum(|c| c.answer.responded());
-    if responded == 0.0 {
-        return Err(SurveyError::Input {
-            file: files.survey.clone(),
-            column: "answer".into(),
-            message: format!(
-                "none of the {} new customers' first orders has a survey answer ({} survey rows matched a first order); nothing to attribute",
-                population.total(),
-                surveyed_rows.saturating_sub(early)
-            ),
-        });
-    }
+    Ok((Population { channels, bands, cells: population_cells }, spend_vec))
+}
 
-    let weekly = {
-        let weeks = strings(&weekly, "week")?;
-        let (n, s, r) = (numbers(&weekly, "customers")?, numbers(&weekly, "surveyed")?, numbers(&weekly, "responded")?);
-        weeks
-            .into_iter()
-            .enumerate()
-            .map(|(i, w)| WeekRow { week: w.unwrap_or_default(), customers: n[i], surveyed: s[i], responded: r[i] })
-            .collect()
-    };
-    let monthly = {
-        let months = numbers(&monthly, "month")?;
-        let (r, u, o) = (numbers(&monthly, "responded")?, numbers(&monthly, "unmapped")?, numbers(&monthly, "other")?);
-        months
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let key = m as i64;
-                MonthRow { month: format!("{}-{:02}", key / 100, key % 100), responded: r[i], unmapped: u[i], other: o[i] }
-            })
-            .collect()
-    };
-    Ok(Prepared {
-        population,
-        exclusions,
-        spend: spend_vec,
-        period,
-        weekly,
-        monthly,
-        answers,
-        promos,
-        band_edges,
-        answered_before_order: (early, early_examples),
-        files,
-    })
+fn week_rows(weekly: &DataFrame) -> Result<Vec<WeekRow>, SurveyError> {
+    let weeks = strings(weekly, "week")?;
+    let (n, s, r) = (numbers(weekly, "customers")?, numbers(weekly, "surveyed")?, numbers(weekly, "responded")?);
+    Ok(weeks
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| WeekRow { week: w.unwrap_or_default(), customers: n[i], surveyed: s[i], responded: r[i] })
+        .collect())
+}
+
+fn month_rows(monthly: &DataFrame) -> Result<Vec<MonthRow>, SurveyError> {
+    let months = numbers(monthly, "month")?;
+    let (r, u, o) = (numbers(monthly, "responded")?, numbers(monthly, "unmapped")?, numbers(monthly, "other")?);
+    Ok(months
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let key = m as i64;
+            MonthRow { month: format!("{}-{:02}", key / 100, key % 100), responded: r[i], unmapped: u[i], other: o[i] }
+        })
+        .collect())
 }
