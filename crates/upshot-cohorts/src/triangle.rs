@@ -237,23 +237,62 @@ fn last_day_of(frame: &DataFrame, column: &str) -> PolarsResult<Option<NaiveDate
 
 /// Aggregates leads, orders and spend into cohort tables.
 pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Spec<'_>) -> PolarsResult<Cohorts> {
-    let (grain, ages) = (spec.grain, spec.ages);
-    let by: Vec<Expr> = spec.by.iter().map(|k| col(k.as_str())).collect();
+    let grain = spec.grain;
     let mut excluded = Exclusions::new();
-    let mut exclude = |table: TableKind, reason: &str, n: u64| excluded.add(table, reason, n);
     let last_day = [last_day_of(leads, "created_at")?, last_day_of(orders, "paid_at")?, last_day_of(spend, "date")?]
         .into_iter()
         .flatten()
         .max()
         .unwrap_or_default();
     let last_period = grain.last_complete_period(last_day);
+    let mut lead_cohorts = lead_cohorts(leads, spec, last_period, &mut excluded)?;
+    let sorted = sorted_orders(orders, spec)?;
+    let linked = link_first_orders(&sorted, lead_cohorts.leads_seg.clone(), spec)?;
+    let sums = accumulate(&linked, &mut lead_cohorts, spec.ages, last_period, &mut excluded);
+    let (customer_periods, customers) = customer_tables(sums, spec.ages, last_period);
+    let spend_without_leads = spend_by_segment(spend, spec, &mut lead_cohorts, last_period, &mut excluded)?;
+    let (stages, funnel) = weekly_funnel(leads, spec, last_period)?;
+    Ok(Cohorts {
+        grain,
+        ages: spec.ages,
+        periods: lead_cohorts.periods,
+        customer_periods,
+        last_period,
+        last_day,
+        segments: lead_cohorts.segments,
+        customers,
+        stages,
+        funnel,
+        revenue_scale: revenue_scale(orders)?,
+        excluded,
+        spend_without_leads,
+    })
+}
 
-    // Leads: cohort and segment code, complete periods only. Segment keys become one integer
-    // code through a small key table, so nothing downstream groups or joins on strings but ids.
+/// Leads in complete periods with their cohort and segment code, and the per-segment cohort
+/// tables their counts start.
+struct LeadCohorts {
+    /// `lead_id`, `cohort`, `seg` of every lead in a complete period.
+    leads_seg: LazyFrame,
+    /// The `by` keys of each segment code.
+    lead_keys: Vec<Vec<String>>,
+    /// The first cohort period.
+    first: i32,
+    /// Cohort periods, first to the last complete one.
+    periods: Vec<i32>,
+    /// Per segment: leads per cohort, and the spend, purchases and revenue tables to fill.
+    segments: Vec<SegmentCohorts>,
+}
+
+/// Leads: cohort and segment code, complete periods only. Segment keys become one integer
+/// code through a small key table, so nothing downstream groups or joins on strings but ids.
+fn lead_cohorts(leads: &DataFrame, spec: &Spec<'_>, last_period: i32, excluded: &mut Exclusions) -> PolarsResult<LeadCohorts> {
+    let (grain, ages) = (spec.grain, spec.ages);
+    let by: Vec<Expr> = spec.by.iter().map(|k| col(k.as_str())).collect();
     let mut lead_columns = vec![col("lead_id"), grain.period_expr("created_at").alias("cohort")];
     lead_columns.extend(spec.by.iter().map(|k| key_expr(k)));
     let all_leads = leads.clone().lazy().select(lead_columns);
-    exclude(
+    excluded.add(
         TableKind::Leads,
         "created_in_incomplete_period",
         count(all_leads.clone().filter(col("cohort").gt(lit(last_period))))?,
@@ -306,28 +345,47 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
     for ((seg, cohort), n) in integers(&lead_counts, "seg")?.into_iter().zip(count_cohorts).zip(numbers(&lead_counts, "leads")?) {
         segments[seg as usize].leads[(cohort - first) as usize] += n;
     }
+    Ok(LeadCohorts { leads_seg, lead_keys, first, periods, segments })
+}
 
-    // Orders, each with its lead's cohort and segment, grouped by customer (one sort on the id):
-    // one pass then finds each customer's first paid order (earliest paid_at with positive
-    // revenue, ties by order_id), its purchase, its lead cohort's revenue and its LTV. Money is
-    // summed in integer millionths, so the order of rows within a customer changes nothing.
+/// Orders with their period and money in integer millionths, sorted by customer.
+fn sorted_orders(orders: &DataFrame, spec: &Spec<'_>) -> PolarsResult<DataFrame> {
     let mut order_columns = vec![
         col("customer_id"),
         col("lead_id"),
         col("order_id"),
         col("paid_at").cast(DataType::Int64).alias("paid_at"),
-        grain.period_expr("paid_at").alias("period"),
+        spec.grain.period_expr("paid_at").alias("period"),
         (col("revenue") * lit(1e6)).round(0, RoundMode::HalfToEven).cast(DataType::Int64).alias("micros"),
     ];
     order_columns.extend(spec.by.iter().map(|k| key_expr(k).alias(format!("order_{k}"))));
-    let sorted = orders.clone().lazy().select(order_columns).sort(["customer_id"], SortMultipleOptions::default()).collect()?;
+    orders.clone().lazy().select(order_columns).sort(["customer_id"], SortMultipleOptions::default()).collect()
+}
+
+/// Every customer's rows in the sorted orders, its first paid order and that order's lead.
+struct Linked<'a> {
+    /// Per customer: its rows `start..end` and its first paid order's row.
+    spans: Vec<(usize, usize, Option<usize>)>,
+    order_id: Vec<Option<&'a str>>,
+    paid_at: Vec<i64>,
+    period: Vec<i32>,
+    micros: Vec<i64>,
+    /// Per customer: whether the first paid order names a lead, and that lead's cohort and segment.
+    has_lead: Vec<bool>,
+    lead_cohort: Vec<Option<i32>>,
+    lead_seg: Vec<Option<u32>>,
+    /// The `by` keys on each order (for customers without a lead).
+    order_keys: Vec<StringChunked>,
+}
+
+/// Each customer's rows and first paid order (earliest paid_at with positive revenue, ties by
+/// order_id), then the lead of that order only: one join of first orders, not of every order.
+fn link_first_orders<'a>(sorted: &'a DataFrame, leads_seg: LazyFrame, spec: &Spec<'_>) -> PolarsResult<Linked<'a>> {
     let customer: Vec<Option<&str>> = sorted.column("customer_id")?.str()?.iter().collect();
     let order_id: Vec<Option<&str>> = sorted.column("order_id")?.str()?.iter().collect();
     let paid_at: Vec<i64> = sorted.column("paid_at")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
-    let period = integers(&sorted, "period")?;
+    let period = integers(sorted, "period")?;
     let micros: Vec<i64> = sorted.column("micros")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
-    // Each customer's rows and first paid order (earliest paid_at with positive revenue, ties by
-    // order_id), then the lead of that order only: one join of first orders, not of every order.
     let mut spans: Vec<(usize, usize, Option<usize>)> = Vec::new();
     let mut r = 0;
     while r < sorted.height() {
@@ -360,14 +418,37 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         .iter()
         .map(|k| sorted.column(&format!("order_{k}")).and_then(|c| c.str().cloned()))
         .collect::<PolarsResult<_>>()?;
-    let lead_index: std::collections::HashMap<&[String], usize> =
-        lead_keys.iter().enumerate().map(|(i, k)| (k.as_slice(), i)).collect();
+    Ok(Linked { spans, order_id, paid_at, period, micros, has_lead, lead_cohort, lead_seg, order_keys })
+}
 
-    // Customer segments: the lead segments, then keys seen only on customers without a lead.
-    let mut customer_keys: Vec<Vec<String>> = lead_keys.clone();
+/// Customer sums by (customer segment, customer period): customers, and sums and sums of
+/// squares of cumulative revenue by age.
+type Sums = (f64, Vec<f64>, Vec<f64>);
+
+/// Customer segments (the lead segments, then keys seen only on customers without a lead) and
+/// their sums.
+struct CustomerSums {
+    keys: Vec<Vec<String>>,
+    acc: HashMap<(usize, i32), Sums>,
+}
+
+/// One pass over the customers: each customer's purchase goes to its lead cohort, its revenue
+/// to the lead cohort's ages and to its own customer cohort. Money is summed in integer
+/// millionths, so the order of rows within a customer changes nothing.
+fn accumulate(
+    linked: &Linked<'_>,
+    lead_cohorts: &mut LeadCohorts,
+    ages: usize,
+    last_period: i32,
+    excluded: &mut Exclusions,
+) -> CustomerSums {
+    let Linked { spans, order_id, paid_at, period, micros, has_lead, lead_cohort, lead_seg, order_keys } = linked;
+    let lead_index: HashMap<Vec<String>, usize> =
+        lead_cohorts.lead_keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+    let (first, periods) = (lead_cohorts.first, &lead_cohorts.periods);
+    let segments = &mut lead_cohorts.segments;
+    let mut customer_keys: Vec<Vec<String>> = lead_cohorts.lead_keys.clone();
     let mut extra_index: HashMap<Vec<String>, usize> = HashMap::new();
-    // (customer segment, customer period) -> customers, sums and sums of squares by age.
-    type Sums = (f64, Vec<f64>, Vec<f64>);
     let mut acc: HashMap<(usize, i32), Sums> = HashMap::new();
     // Lead-cohort revenue in millionths: segment -> cohort row -> age.
     let mut lead_micros: Vec<Vec<Vec<i64>>> = vec![vec![vec![0; ages]; periods.len()]; segments.len()];
@@ -458,12 +539,16 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
             }
         }
     }
-    exclude(TableKind::Orders, "paid_in_incomplete_period", incomplete);
-    exclude(TableKind::Orders, "purchase_lead_not_in_complete_periods", lead_missing);
-    exclude(TableKind::Orders, "paid_before_lead", before_lead);
-    exclude(TableKind::Orders, "refund_without_purchase", unpaid);
+    excluded.add(TableKind::Orders, "paid_in_incomplete_period", incomplete);
+    excluded.add(TableKind::Orders, "purchase_lead_not_in_complete_periods", lead_missing);
+    excluded.add(TableKind::Orders, "paid_before_lead", before_lead);
+    excluded.add(TableKind::Orders, "refund_without_purchase", unpaid);
+    CustomerSums { keys: customer_keys, acc }
+}
 
-    // Customer-cohort tables in key order.
+/// Customer-cohort tables in key order, with their periods.
+fn customer_tables(sums: CustomerSums, ages: usize, last_period: i32) -> (Vec<i32>, Vec<SegmentCustomers>) {
+    let CustomerSums { keys: customer_keys, acc } = sums;
     let first_customer = acc.keys().map(|(_, p)| *p).min().unwrap_or(last_period);
     let customer_periods: Vec<i32> = (first_customer..=last_period).collect();
     let mut order: Vec<usize> = (0..customer_keys.len()).collect();
@@ -489,8 +574,24 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         table.revenue[row] = sums;
         table.squares[row] = squares;
     }
+    (customer_periods, tables)
+}
 
-    // Spend per keys and cohort period.
+/// Spend per keys and cohort period into the segments' tables; spend of keys without leads
+/// is kept apart (and excluded, counted), spend outside the cohort periods excluded.
+fn spend_by_segment(
+    spend: &DataFrame,
+    spec: &Spec<'_>,
+    lead_cohorts: &mut LeadCohorts,
+    last_period: i32,
+    excluded: &mut Exclusions,
+) -> PolarsResult<BTreeMap<Vec<String>, (f64, u64)>> {
+    let grain = spec.grain;
+    let by: Vec<Expr> = spec.by.iter().map(|k| col(k.as_str())).collect();
+    let first = lead_cohorts.first;
+    let lead_index: HashMap<Vec<String>, usize> =
+        lead_cohorts.lead_keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+    let segments = &mut lead_cohorts.segments;
     let mut spend_columns = vec![grain.period_expr("date").alias("cohort"), col("cost")];
     spend_columns.extend(spec.by.iter().map(|k| key_expr(k)));
     let mut spend_group = by.clone();
@@ -510,7 +611,7 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
         keys_of(&spend_by, spec.by)?.into_iter().zip(spend_cohorts).zip(numbers(&spend_by, "cost")?).zip(spend_rows_n)
     {
         if cohort < first || cohort > last_period {
-            exclude(TableKind::Spend, "outside_cohort_periods", rows as u64);
+            excluded.add(TableKind::Spend, "outside_cohort_periods", rows as u64);
             continue;
         }
         match lead_index.get(keys.as_slice()) {
@@ -519,21 +620,27 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
                 let entry = spend_without_leads.entry(keys).or_insert((0.0, 0));
                 entry.0 += cost;
                 entry.1 += rows as u64;
-                exclude(TableKind::Spend, "no_leads_for_segment", rows as u64);
+                excluded.add(TableKind::Spend, "no_leads_for_segment", rows as u64);
             }
         }
     }
+    Ok(spend_without_leads)
+}
 
-    // Revenue scale of one paid order.
+/// Revenue scale of one paid order: sum of squares over sum (the over-dispersion unit).
+fn revenue_scale(orders: &DataFrame) -> PolarsResult<f64> {
     let scale = orders
         .clone()
         .lazy()
         .filter(col("revenue").gt(lit(0.0)))
         .select([(col("revenue").pow(2).sum() / col("revenue").sum()).alias("scale")])
         .collect()?;
-    let revenue_scale = scale.column("scale")?.f64()?.get(0).filter(|v| v.is_finite() && *v > 0.0).unwrap_or(1.0);
+    Ok(scale.column("scale")?.f64()?.get(0).filter(|v| v.is_finite() && *v > 0.0).unwrap_or(1.0))
+}
 
-    // Weekly lower funnel per channel.
+/// Weekly lower funnel per channel: leads and how many reached each stage the leads table has.
+fn weekly_funnel(leads: &DataFrame, spec: &Spec<'_>, last_period: i32) -> PolarsResult<(Vec<String>, Vec<FunnelWeek>)> {
+    let grain = spec.grain;
     let stage_columns: Vec<String> = spec
         .stages
         .iter()
@@ -565,22 +672,7 @@ pub fn build(leads: &DataFrame, orders: &DataFrame, spend: &DataFrame, spec: &Sp
             reached: reached.iter().map(|c| c[r]).collect(),
         })
         .collect();
-
-    Ok(Cohorts {
-        grain,
-        ages,
-        periods,
-        customer_periods,
-        last_period,
-        last_day,
-        segments,
-        customers: tables,
-        stages: stage_columns,
-        funnel,
-        revenue_scale,
-        excluded,
-        spend_without_leads,
-    })
+    Ok((stage_columns, funnel))
 }
 
 #[cfg(test)]
