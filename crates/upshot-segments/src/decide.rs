@@ -262,6 +262,36 @@ pub fn verdict(posterior: &Posterior, counts: &Counts, odds: &Odds, q: f64, targ
     }
 }
 
+/// Decisions per ad: the odds of every ad with a target, the q-values over them, the verdicts.
+pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) -> Vec<crate::model::AdDecision> {
+    let rule = Rule { pause_multiple: params.pause_multiple, probability: params.scale_probability, fdr: params.fdr };
+    let candidates: Vec<Option<(f64, Odds)>> = ad_level
+        .par_iter()
+        .map(|s| {
+            let target = params.target_cac.of(&s.keys[0])?;
+            odds(&s.posterior, &s.measures.counts(), target, &rule).map(|o| (target, o))
+        })
+        .collect();
+    let q = q_values(&candidates.iter().map(|c| c.map(|(_, o)| o.p_within)).collect::<Vec<_>>());
+    candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let (target, odds) = (*c)?;
+            let s = &ad_level[i];
+            let qi = q[i].unwrap_or(1.0);
+            Some(crate::model::AdDecision {
+                index: i,
+                target,
+                odds,
+                q: qi,
+                verdict: verdict(&s.posterior, &s.measures.counts(), &odds, qi, target, &rule),
+                naive: s.measures.purchases > 0.0 && s.measures.cost / s.measures.purchases < target,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,16 +15,17 @@
 //! siblings convert at 3%.
 #![deny(missing_docs)]
 
-mod analysis;
 pub mod decide;
-mod report;
+mod model;
+mod prepare;
+mod present;
 
 use serde::Deserialize;
 use statrs::distribution::{Beta, ContinuousCDF};
 use upshot_analysis::params::check_level;
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use analysis::{Computed, LEVELS, Measures, Segment};
+pub use model::{Computed, LEVELS, Measures, Segment};
 
 /// Errors of the segmentation analysis: the analysis error every analysis crate shares.
 pub type SegmentsError = upshot_data::AnalysisError;
@@ -66,9 +67,9 @@ impl Kind for Segments {
 
     /// A pure function of the validated tables and the params (exact posteriors: no draws).
     fn run(data: &Dataset, params: &Params, _: Seed) -> Result<Outcome, AnalysisError> {
-        let computed = analysis::compute(data, params)?;
+        let computed = model::compute(data, params)?;
         let exclusions = computed.exclusions.clone();
-        Ok(Outcome { analysis: report::build(&computed, params, &data.currency), exclusions })
+        Ok(Outcome { analysis: present::build(&computed, params, &data.currency), exclusions })
     }
 }
 

@@ -1,128 +1,36 @@
-//! From spend, leads and orders to the ad hierarchy with shrunk purchase
-//! rates, CAC posteriors and verdicts.
+//! The prepare layer of the segmentation, the only module that touches polars: the window,
+//! leads per ad and stage, purchases (linked to a lead of the window, or by the first order's own
+//! click), the pooled lag profile, spend per ad with maturity-weighted clicks, and the merge into
+//! one set of measures per ad.
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use upshot_data::derive::{exact_money_sum, new_customers_with};
 use upshot_data::{Dataset, TableKind};
 use upshot_development::chainladder::Triangle;
 use upshot_development::projection::{developed_shares, lag_profile};
 
-use crate::decide::{Counts, Node, Odds, Rule, Verdict, odds, q_values, shrink_hierarchy, verdict};
-use crate::{Exclusions, Params, Posterior, SegmentsError};
+use crate::model::{LEVELS, Measures, STAGES};
+use crate::{Exclusions, Params, SegmentsError};
 
-/// The levels, top down.
-pub const LEVELS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
-/// Funnel stages counted per ad (the leads' `<stage>_at`).
-pub const STAGES: [&str; 4] = ["target_lead", "call", "proposal", "negotiation"];
 /// Weeks of lag the maturity of clicks is measured over.
 const LAG_WEEKS: usize = 52;
 
-/// Everything measured on one node of the hierarchy.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Measures {
-    /// Spend.
-    pub cost: f64,
-    /// Impressions.
-    pub impressions: f64,
-    /// Clicks.
-    pub clicks: f64,
-    /// Clicks weighted by the share of their purchases already arrived.
-    pub effective_clicks: f64,
-    /// Leads.
-    pub leads: f64,
-    /// Leads reaching each of `STAGES`.
-    pub stages: [f64; 4],
-    /// Purchases so far (new customers whose first paid order links to a lead of the node).
-    pub purchases: f64,
-    /// Net revenue of those first orders.
-    pub revenue: f64,
-}
-
-impl Measures {
-    fn add(&mut self, o: &Measures) {
-        self.cost += o.cost;
-        self.impressions += o.impressions;
-        self.clicks += o.clicks;
-        self.effective_clicks += o.effective_clicks;
-        self.leads += o.leads;
-        for (a, b) in self.stages.iter_mut().zip(&o.stages) {
-            *a += b;
-        }
-        self.purchases += o.purchases;
-        self.revenue += o.revenue;
-    }
-
-    fn counts(&self) -> Counts {
-        Counts { purchases: self.purchases, effective_clicks: self.effective_clicks, clicks: self.clicks, cost: self.cost }
-    }
-}
-
-/// One node: its keys (as many as its level's depth), measures and posterior.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    /// Level index into [`LEVELS`].
-    pub level: usize,
-    /// Keys from the channel down.
-    pub keys: Vec<String>,
-    /// Index of the parent in the level above.
-    pub parent: Option<usize>,
-    /// Measures (a parent's are the exact sums of its children's).
-    pub measures: Measures,
-    /// Posterior purchase rate per click.
-    pub posterior: Posterior,
-    /// The posterior's equal-tailed interval at the run's level (computed once: the Beta quantile is
-    /// the costliest number of the report).
-    pub interval: (f64, f64),
-}
-
-impl Segment {
-    /// Purchases expected in total from the node's clicks: observed plus the still-to-come part.
-    pub fn projected_purchases(&self, rate: f64) -> f64 {
-        self.measures.purchases + rate * (self.measures.clicks - self.measures.effective_clicks).max(0.0)
-    }
-}
-
-/// One ad's decision inputs and verdict.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdDecision {
-    /// Index into the ad level.
-    pub index: usize,
-    /// The channel's target CAC.
-    pub target: f64,
-    /// Odds under the posterior.
-    pub odds: Odds,
-    /// Bayesian FDR q-value of "CAC <= target".
-    pub q: f64,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The naive rule: observed CAC < target.
-    pub naive: bool,
-}
-
-/// Everything the report needs.
-#[derive(Debug, Clone)]
-pub struct Computed {
-    /// Nodes per level, in key order.
-    pub levels: Vec<Vec<Segment>>,
-    /// Concentration fitted per level.
-    pub kappa: Vec<f64>,
-    /// Decisions of the ads with clicks, cost and a target.
-    pub decisions: Vec<AdDecision>,
+/// Everything measured per ad, with the rows that could not be placed.
+pub(crate) struct Prepared {
+    /// Measures per ad keys (channel, campaign, ad group, ad), in key order.
+    pub(crate) ads: BTreeMap<Vec<String>, Measures>,
     /// Share of eventual purchases arrived by each week of age (pooled lag profile).
-    pub developed: Vec<f64>,
+    pub(crate) developed: Vec<f64>,
     /// Leads (and their purchases) whose keys have no spend row: (keys, leads, purchases).
-    pub leads_without_spend: Vec<(Vec<String>, f64, f64)>,
+    pub(crate) leads_without_spend: Vec<(Vec<String>, f64, f64)>,
     /// Ads with purchases and no cost: (keys, purchases).
-    pub free_conversions: Vec<(Vec<String>, f64)>,
-    /// Rows left out, by table and reason.
-    pub exclusions: Exclusions,
-    /// Data warnings.
-    pub warnings: Vec<String>,
+    pub(crate) free_conversions: Vec<(Vec<String>, f64)>,
+    pub(crate) exclusions: Exclusions,
+    pub(crate) warnings: Vec<String>,
     /// First and last day of the window.
-    pub window: (chrono::NaiveDate, chrono::NaiveDate),
+    pub(crate) window: (chrono::NaiveDate, chrono::NaiveDate),
 }
 
 /// The level keys with nulls named (`organic` for a channel, `(none)` below), for the key columns of
@@ -165,15 +73,66 @@ fn to_day(d: chrono::NaiveDate) -> i32 {
     (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
 }
 
-/// Builds the hierarchy and the decisions.
-pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, SegmentsError> {
+/// The analysis window in days since 1970-01-01: the params' dates, else the spend's.
+struct Window {
+    start: i32,
+    end: i32,
+}
+
+impl Window {
+    fn contains(&self, column: &str) -> Expr {
+        day_expr(column).gt_eq(lit(self.start)).and(day_expr(column).lt_eq(lit(self.end)))
+    }
+
+    fn dates(&self) -> (chrono::NaiveDate, chrono::NaiveDate) {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        (epoch + chrono::Duration::days(i64::from(self.start)), epoch + chrono::Duration::days(i64::from(self.end)))
+    }
+
+    /// The rows of `frame` inside the window; rows outside are excluded and counted. Filtering
+    /// copies every column: only when some row is outside.
+    fn rows(
+        &self,
+        kind: TableKind,
+        frame: &DataFrame,
+        column: &str,
+        exclusions: &mut Exclusions,
+    ) -> Result<LazyFrame, SegmentsError> {
+        let outside =
+            streaming(frame.clone().lazy().select([self.contains(column).not().sum().cast(DataType::UInt64).alias("n")]))
+                .map_err(SegmentsError::polars("count rows outside the window"))?;
+        let n = outside.column("n").ok().and_then(|c| c.u64().ok().and_then(|c| c.get(0))).unwrap_or(0);
+        let rows = frame.clone().lazy();
+        if n > 0 {
+            exclusions.add(kind, "outside_window", n);
+            Ok(rows.filter(self.contains(column)))
+        } else {
+            Ok(rows)
+        }
+    }
+}
+
+pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, SegmentsError> {
     let table = |kind: TableKind| data.get(kind).ok_or(SegmentsError::MissingTable { kind: "segments", table: kind.name() });
     let (spend, leads, orders) = (table(TableKind::Spend)?, table(TableKind::Leads)?, table(TableKind::Orders)?);
-    let err = SegmentsError::polars;
     let mut exclusions = Exclusions::new();
     let mut warnings = Vec::new();
+    let window = window(spend, params)?;
+    let spend_rows = window.rows(TableKind::Spend, &spend.frame, "date", &mut exclusions)?.with_columns(key_exprs(&spend.frame));
+    let lead_rows =
+        window.rows(TableKind::Leads, &leads.frame, "created_at", &mut exclusions)?.with_columns(key_exprs(&leads.frame));
+    let (present, leads_by_ad) = leads_per_ad(lead_rows.clone(), &leads.frame)?;
+    let purchases = purchases(orders, lead_rows, &window, &mut exclusions)?;
+    let developed = maturity(&purchases.bought, &window)?;
+    let by_ad = spend_per_ad(spend_rows, &developed, &window)?;
+    let (ads, (leads_without_spend, free_conversions)) =
+        measures(&by_ad, &leads_by_ad, &present, &purchases.by_ad, &mut exclusions, &mut warnings)?;
+    Ok(Prepared { ads, developed, leads_without_spend, free_conversions, exclusions, warnings, window: window.dates() })
+}
 
-    // Window: the params' dates, else the spend's.
+/// Window: the params' dates, else the spend's.
+fn window(spend: &upshot_data::LoadedTable, params: &Params) -> Result<Window, SegmentsError> {
+    let err = SegmentsError::polars;
     let bounds = streaming(
         spend.frame.clone().lazy().select([day_expr("date").min().alias("first"), day_expr("date").max().alias("last")]),
     )
@@ -189,40 +148,36 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     };
     let start = params.start.map_or(first_day, to_day);
     let end = params.end.map_or(last_day, to_day);
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    let window = (epoch + chrono::Duration::days(i64::from(start)), epoch + chrono::Duration::days(i64::from(end)));
-    let in_window = |column: &str| day_expr(column).gt_eq(lit(start)).and(day_expr(column).lt_eq(lit(end)));
-    let mut count_outside = |kind: TableKind, frame: &DataFrame, column: &str| -> Result<u64, SegmentsError> {
-        let outside = streaming(frame.clone().lazy().select([in_window(column).not().sum().cast(DataType::UInt64).alias("n")]))
-            .map_err(err("count rows outside the window"))?;
-        let n = outside.column("n").ok().and_then(|c| c.u64().ok().and_then(|c| c.get(0))).unwrap_or(0);
-        if n > 0 {
-            exclusions.add(kind, "outside_window", n);
-        }
-        Ok(n)
-    };
-    let spend_outside = count_outside(TableKind::Spend, &spend.frame, "date")?;
-    let leads_outside = count_outside(TableKind::Leads, &leads.frame, "created_at")?;
-    // Filtering copies every column: only when some row is outside.
-    let within = |frame: &DataFrame, column: &str, outside: u64| {
-        let rows = frame.clone().lazy();
-        if outside > 0 { rows.filter(in_window(column)) } else { rows }
-    };
+    Ok(Window { start, end })
+}
 
-    let spend_rows = within(&spend.frame, "date", spend_outside).with_columns(key_exprs(&spend.frame));
-
-    // Leads per ad and stage.
-    let lead_rows = within(&leads.frame, "created_at", leads_outside).with_columns(key_exprs(&leads.frame));
-    let present: Vec<&str> = STAGES
-        .iter()
-        .copied()
-        .filter(|s| leads.frame.get_column_names().iter().any(|c| c.as_str() == format!("{s}_at")))
-        .collect();
+/// Leads per ad and stage, with the stages the leads table has.
+fn leads_per_ad(lead_rows: LazyFrame, leads: &DataFrame) -> Result<(Vec<&'static str>, DataFrame), SegmentsError> {
+    let err = SegmentsError::polars;
+    let present: Vec<&'static str> =
+        STAGES.iter().copied().filter(|s| leads.get_column_names().iter().any(|c| c.as_str() == format!("{s}_at"))).collect();
     let mut lead_aggs = vec![len().cast(DataType::Float64).alias("leads")];
     lead_aggs.extend(present.iter().map(|s| col(format!("{s}_at")).is_not_null().sum().cast(DataType::Float64).alias(*s)));
-    let leads_by_ad = streaming(lead_rows.clone().group_by(LEVELS.map(col)).agg(lead_aggs)).map_err(err("count leads per ad"))?;
+    let leads_by_ad = streaming(lead_rows.group_by(LEVELS.map(col)).agg(lead_aggs)).map_err(err("count leads per ad"))?;
+    Ok((present, leads_by_ad))
+}
 
-    // Purchases: new customers whose first paid order links to a lead of the window.
+/// Purchases linked to a lead of the window (with the lead's and the purchase's weeks, for the
+/// lag profile), and purchases per ad.
+struct Purchases {
+    bought: DataFrame,
+    by_ad: DataFrame,
+}
+
+/// Purchases: new customers whose first paid order links to a lead of the window.
+fn purchases(
+    orders: &upshot_data::LoadedTable,
+    lead_rows: LazyFrame,
+    window: &Window,
+    exclusions: &mut Exclusions,
+) -> Result<Purchases, SegmentsError> {
+    let err = SegmentsError::polars;
+    let in_window = |column: &str| window.contains(column);
     let firsts =
         new_customers_with(&orders.frame, Some(&["lead_id", "paid_at", "revenue", "channel", "campaign", "ad_group", "ad"]))
             .map_err(err("find new customers"))?;
@@ -281,11 +236,18 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
             .agg([len().cast(DataType::Float64).alias("purchases"), exact_money_sum("revenue")]),
     )
     .map_err(err("count purchases per ad"))?;
+    Ok(Purchases { bought, by_ad: purchases_by_ad })
+}
 
-    // The pooled lag profile by week of age (the cohort engine), from lead week x purchase week.
+/// The pooled lag profile by week of age (the cohort engine), from lead week x purchase week:
+/// the share of eventual purchases arrived by each week of age.
+fn maturity(bought: &DataFrame, window: &Window) -> Result<Vec<f64>, SegmentsError> {
+    let err = SegmentsError::polars;
+    let (start, end) = (window.start, window.end);
     let last_week = (end - 4).div_euclid(7);
     let lags = streaming(
         bought
+            .clone()
             .lazy()
             .with_column((col("paid_week") - col("week")).alias("age"))
             .filter(col("age").gt_eq(lit(0)))
@@ -311,20 +273,24 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     }
     let latest: Vec<usize> = (0..weeks).map(|row| (weeks - 1 - row).min(ages - 1)).collect();
     let triangle = Triangle::from_increments(&increments, &latest);
-    let developed = developed_shares(&lag_profile(&triangle));
+    Ok(developed_shares(&lag_profile(&triangle)))
+}
 
-    // Spend per ad, with clicks weighted by the share of their purchases that has had time to arrive
-    // (week of the click as the lead's week); summed in integer millionths so the order of rows
-    // cannot change a byte.
-    // Share arrived by age (weeks before the last week), 1 past the measured ages; looked up by
-    // position rather than joined, so the 20M spend rows are not hashed or copied.
-    let mut share_by_age = developed.clone();
+// Spend per ad, with clicks weighted by the share of their purchases that has had time to arrive
+// (week of the click as the lead's week); summed in integer millionths so the order of rows
+// cannot change a byte.
+// Share arrived by age (weeks before the last week), 1 past the measured ages; looked up by
+// position rather than joined, so the 20M spend rows are not hashed or copied.
+fn spend_per_ad(spend_rows: LazyFrame, developed: &[f64], window: &Window) -> Result<DataFrame, SegmentsError> {
+    let err = SegmentsError::polars;
+    let last_week = (window.end - 4).div_euclid(7);
+    let mut share_by_age = developed.to_vec();
     share_by_age.push(1.0);
     let oldest = (share_by_age.len() - 1) as i32;
     let share = lit(Series::new("share".into(), share_by_age))
         .gather((lit(last_week) - week_expr("date")).clip(lit(0), lit(oldest)).cast(IDX_DTYPE), false)
         .alias("share");
-    let by_ad = streaming(
+    streaming(
         spend_rows.with_column(share).group_by(LEVELS.map(col)).agg([
             exact_money_sum("cost"),
             col("impressions").sum().cast(DataType::Float64).alias("impressions"),
@@ -338,16 +304,29 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
             .alias("effective_clicks"),
         ]),
     )
-    .map_err(err("sum spend per ad"))?;
+    .map_err(err("sum spend per ad"))
+}
 
-    // Ads: spend rows first, then leads-only keys (reported, no decision).
+/// Leads without a spend row (keys, leads, purchases), and ads with purchases but no cost.
+type Unplaced = (Vec<(Vec<String>, f64, f64)>, Vec<(Vec<String>, f64)>);
+
+/// Ads: spend rows first, then leads-only keys (reported, no decision).
+fn measures(
+    by_ad: &DataFrame,
+    leads_by_ad: &DataFrame,
+    present: &[&str],
+    purchases_by_ad: &DataFrame,
+    exclusions: &mut Exclusions,
+    warnings: &mut Vec<String>,
+) -> Result<(BTreeMap<Vec<String>, Measures>, Unplaced), SegmentsError> {
+    let err = SegmentsError::polars;
     let mut ads: BTreeMap<Vec<String>, Measures> = BTreeMap::new();
-    let ad_keys = keys_of(&by_ad).map_err(err("read ads"))?;
+    let ad_keys = keys_of(by_ad).map_err(err("read ads"))?;
     let (cost, impressions, clicks, effective) = (
-        numbers(&by_ad, "cost").map_err(err("read ads"))?,
-        numbers(&by_ad, "impressions").map_err(err("read ads"))?,
-        numbers(&by_ad, "clicks").map_err(err("read ads"))?,
-        numbers(&by_ad, "effective_clicks").map_err(err("read ads"))?,
+        numbers(by_ad, "cost").map_err(err("read ads"))?,
+        numbers(by_ad, "impressions").map_err(err("read ads"))?,
+        numbers(by_ad, "clicks").map_err(err("read ads"))?,
+        numbers(by_ad, "effective_clicks").map_err(err("read ads"))?,
     );
     for (i, keys) in ad_keys.into_iter().enumerate() {
         let m = ads.entry(keys).or_default();
@@ -358,10 +337,10 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     }
     let mut leads_only: BTreeMap<Vec<String>, (f64, f64)> = BTreeMap::new();
     {
-        let keys = keys_of(&leads_by_ad).map_err(err("read leads per ad"))?;
-        let n = numbers(&leads_by_ad, "leads").map_err(err("read leads per ad"))?;
+        let keys = keys_of(leads_by_ad).map_err(err("read leads per ad"))?;
+        let n = numbers(leads_by_ad, "leads").map_err(err("read leads per ad"))?;
         let stage_counts: Vec<Vec<f64>> =
-            present.iter().map(|s| numbers(&leads_by_ad, s)).collect::<PolarsResult<_>>().map_err(err("read stages"))?;
+            present.iter().map(|s| numbers(leads_by_ad, s)).collect::<PolarsResult<_>>().map_err(err("read stages"))?;
         for (i, k) in keys.into_iter().enumerate() {
             match ads.get_mut(&k) {
                 Some(m) => {
@@ -375,9 +354,9 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
                 None => leads_only.entry(k).or_default().0 += n[i],
             }
         }
-        let keys = keys_of(&purchases_by_ad).map_err(err("read purchases per ad"))?;
-        let p = numbers(&purchases_by_ad, "purchases").map_err(err("read purchases per ad"))?;
-        let r = numbers(&purchases_by_ad, "revenue").map_err(err("read purchases per ad"))?;
+        let keys = keys_of(purchases_by_ad).map_err(err("read purchases per ad"))?;
+        let p = numbers(purchases_by_ad, "purchases").map_err(err("read purchases per ad"))?;
+        let r = numbers(purchases_by_ad, "revenue").map_err(err("read purchases per ad"))?;
         for (i, k) in keys.into_iter().enumerate() {
             match ads.get_mut(&k) {
                 Some(m) => {
@@ -413,73 +392,5 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     if no_clicks > 0 {
         warnings.push(format!("{no_clicks} ads have cost but no clicks: their CAC has no rate to rest on; not decided."));
     }
-
-    // The hierarchy: roll ads up level by level (exact sums), in key order.
-    let mut levels: Vec<Vec<Segment>> = vec![Vec::new(); LEVELS.len()];
-    let mut index: Vec<BTreeMap<Vec<String>, usize>> = vec![BTreeMap::new(); LEVELS.len()];
-    for (keys, m) in &ads {
-        for depth in 0..LEVELS.len() {
-            let prefix = keys[..=depth].to_vec();
-            let slot = match index[depth].get(&prefix) {
-                Some(&i) => i,
-                None => {
-                    let parent = (depth > 0).then(|| index[depth - 1][&keys[..depth].to_vec()]);
-                    levels[depth].push(Segment {
-                        level: depth,
-                        keys: prefix.clone(),
-                        parent,
-                        measures: Measures::default(),
-                        posterior: Posterior { alpha: 1.0, beta: 1.0 },
-                        interval: (0.0, 1.0),
-                    });
-                    index[depth].insert(prefix, levels[depth].len() - 1);
-                    levels[depth].len() - 1
-                }
-            };
-            levels[depth][slot].measures.add(m);
-        }
-    }
-    let nodes: Vec<Vec<Node>> =
-        levels.iter().map(|l| l.iter().map(|s| Node { parent: s.parent, counts: s.measures.counts() }).collect()).collect();
-    let shrunk = shrink_hierarchy(&nodes);
-    let kappa: Vec<f64> = shrunk.iter().map(|(k, _)| *k).collect();
-    for (level, (_, posteriors)) in levels.iter_mut().zip(shrunk) {
-        level.par_iter_mut().zip(posteriors).for_each(|(segment, posterior)| {
-            segment.posterior = posterior;
-            segment.interval = posterior.interval(params.level);
-        });
-    }
-
-    // Decisions per ad.
-    let rule = Rule { pause_multiple: params.pause_multiple, probability: params.scale_probability, fdr: params.fdr };
-    let ad_level = &levels[LEVELS.len() - 1];
-    let candidates: Vec<Option<(f64, Odds)>> = ad_level
-        .par_iter()
-        .map(|s| {
-            let target = params.target_cac.of(&s.keys[0])?;
-            odds(&s.posterior, &s.measures.counts(), target, &rule).map(|o| (target, o))
-        })
-        .collect();
-    let q = q_values(&candidates.iter().map(|c| c.map(|(_, o)| o.p_within)).collect::<Vec<_>>());
-    let decisions: Vec<AdDecision> = candidates
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            let (target, odds) = (*c)?;
-            let s = &ad_level[i];
-            let qi = q[i].unwrap_or(1.0);
-            Some(AdDecision {
-                index: i,
-                target,
-                odds,
-                q: qi,
-                verdict: verdict(&s.posterior, &s.measures.counts(), &odds, qi, target, &rule),
-                naive: s.measures.purchases > 0.0 && s.measures.cost / s.measures.purchases < target,
-            })
-        })
-        .collect();
-    if matches!(params.target_cac, crate::TargetCac::None) {
-        warnings.push("No `target_cac` in [params]: shrunk rates and CAC are reported, no ad is decided.".into());
-    }
-    Ok(Computed { levels, kappa, decisions, developed, leads_without_spend, free_conversions, exclusions, warnings, window })
+    Ok((ads, (leads_without_spend, free_conversions)))
 }

@@ -10,8 +10,8 @@ use upshot_result::{
 };
 
 use crate::Params;
-use crate::analysis::{AdDecision, Computed, LEVELS, Segment};
 use crate::decide::Verdict;
+use crate::model::{AdDecision, Computed, LEVELS, Segment};
 
 /// Ads drawn in the CAC chart.
 const CHART_ADS: usize = 30;

@@ -1,0 +1,182 @@
+//! The model layer of the segmentation: the ad hierarchy rolled up from the prepared measures,
+//! with purchase rates shrunk level by level (empirical Bayes), pure.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use upshot_data::Dataset;
+
+use crate::decide::{Counts, Node, Odds, Verdict, shrink_hierarchy};
+use crate::{Exclusions, Params, Posterior, SegmentsError};
+
+/// The levels, top down.
+pub const LEVELS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
+/// Funnel stages counted per ad (the leads' `<stage>_at`).
+pub const STAGES: [&str; 4] = ["target_lead", "call", "proposal", "negotiation"];
+
+/// Everything measured on one node of the hierarchy.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Measures {
+    /// Spend.
+    pub cost: f64,
+    /// Impressions.
+    pub impressions: f64,
+    /// Clicks.
+    pub clicks: f64,
+    /// Clicks weighted by the share of their purchases already arrived.
+    pub effective_clicks: f64,
+    /// Leads.
+    pub leads: f64,
+    /// Leads reaching each of `STAGES`.
+    pub stages: [f64; 4],
+    /// Purchases so far (new customers whose first paid order links to a lead of the node).
+    pub purchases: f64,
+    /// Net revenue of those first orders.
+    pub revenue: f64,
+}
+
+impl Measures {
+    fn add(&mut self, o: &Measures) {
+        self.cost += o.cost;
+        self.impressions += o.impressions;
+        self.clicks += o.clicks;
+        self.effective_clicks += o.effective_clicks;
+        self.leads += o.leads;
+        for (a, b) in self.stages.iter_mut().zip(&o.stages) {
+            *a += b;
+        }
+        self.purchases += o.purchases;
+        self.revenue += o.revenue;
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
+        Counts { purchases: self.purchases, effective_clicks: self.effective_clicks, clicks: self.clicks, cost: self.cost }
+    }
+}
+
+/// One node: its keys (as many as its level's depth), measures and posterior.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Level index into [`LEVELS`].
+    pub level: usize,
+    /// Keys from the channel down.
+    pub keys: Vec<String>,
+    /// Index of the parent in the level above.
+    pub parent: Option<usize>,
+    /// Measures (a parent's are the exact sums of its children's).
+    pub measures: Measures,
+    /// Posterior purchase rate per click.
+    pub posterior: Posterior,
+    /// The posterior's equal-tailed interval at the run's level (computed once: the Beta quantile is
+    /// the costliest number of the report).
+    pub interval: (f64, f64),
+}
+
+impl Segment {
+    /// Purchases expected in total from the node's clicks: observed plus the still-to-come part.
+    pub fn projected_purchases(&self, rate: f64) -> f64 {
+        self.measures.purchases + rate * (self.measures.clicks - self.measures.effective_clicks).max(0.0)
+    }
+}
+
+/// One ad's decision inputs and verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdDecision {
+    /// Index into the ad level.
+    pub index: usize,
+    /// The channel's target CAC.
+    pub target: f64,
+    /// Odds under the posterior.
+    pub odds: Odds,
+    /// Bayesian FDR q-value of "CAC <= target".
+    pub q: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The naive rule: observed CAC < target.
+    pub naive: bool,
+}
+
+/// Everything the report needs.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// Nodes per level, in key order.
+    pub levels: Vec<Vec<Segment>>,
+    /// Concentration fitted per level.
+    pub kappa: Vec<f64>,
+    /// Decisions of the ads with clicks, cost and a target.
+    pub decisions: Vec<AdDecision>,
+    /// Share of eventual purchases arrived by each week of age (pooled lag profile).
+    pub developed: Vec<f64>,
+    /// Leads (and their purchases) whose keys have no spend row: (keys, leads, purchases).
+    pub leads_without_spend: Vec<(Vec<String>, f64, f64)>,
+    /// Ads with purchases and no cost: (keys, purchases).
+    pub free_conversions: Vec<(Vec<String>, f64)>,
+    /// Rows left out, by table and reason.
+    pub exclusions: Exclusions,
+    /// Data warnings.
+    pub warnings: Vec<String>,
+    /// First and last day of the window.
+    pub window: (chrono::NaiveDate, chrono::NaiveDate),
+}
+
+/// The whole analysis: prepare, then the hierarchy, then the decisions.
+pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, SegmentsError> {
+    let prepared = crate::prepare::prepare(data, params)?;
+    let mut warnings = prepared.warnings;
+    let (levels, kappa) = hierarchy(&prepared.ads, params.level);
+    let decisions = crate::decide::decide_ads(&levels[LEVELS.len() - 1], params);
+    if matches!(params.target_cac, crate::TargetCac::None) {
+        warnings.push("No `target_cac` in [params]: shrunk rates and CAC are reported, no ad is decided.".into());
+    }
+    Ok(Computed {
+        levels,
+        kappa,
+        decisions,
+        developed: prepared.developed,
+        leads_without_spend: prepared.leads_without_spend,
+        free_conversions: prepared.free_conversions,
+        exclusions: prepared.exclusions,
+        warnings,
+        window: prepared.window,
+    })
+}
+
+/// The hierarchy: roll ads up level by level (exact sums), in key order, and shrink every
+/// level's rates toward its parents; returns the levels and the concentration fitted per level.
+pub(crate) fn hierarchy(ads: &BTreeMap<Vec<String>, Measures>, interval_level: f64) -> (Vec<Vec<Segment>>, Vec<f64>) {
+    let mut levels: Vec<Vec<Segment>> = vec![Vec::new(); LEVELS.len()];
+    let mut index: Vec<BTreeMap<Vec<String>, usize>> = vec![BTreeMap::new(); LEVELS.len()];
+    for (keys, m) in ads {
+        for depth in 0..LEVELS.len() {
+            let prefix = keys[..=depth].to_vec();
+            let slot = match index[depth].get(&prefix) {
+                Some(&i) => i,
+                None => {
+                    let parent = (depth > 0).then(|| index[depth - 1][&keys[..depth].to_vec()]);
+                    levels[depth].push(Segment {
+                        level: depth,
+                        keys: prefix.clone(),
+                        parent,
+                        measures: Measures::default(),
+                        posterior: Posterior { alpha: 1.0, beta: 1.0 },
+                        interval: (0.0, 1.0),
+                    });
+                    index[depth].insert(prefix, levels[depth].len() - 1);
+                    levels[depth].len() - 1
+                }
+            };
+            levels[depth][slot].measures.add(m);
+        }
+    }
+    let nodes: Vec<Vec<Node>> =
+        levels.iter().map(|l| l.iter().map(|s| Node { parent: s.parent, counts: s.measures.counts() }).collect()).collect();
+    let shrunk = shrink_hierarchy(&nodes);
+    let kappa: Vec<f64> = shrunk.iter().map(|(k, _)| *k).collect();
+    for (level, (_, posteriors)) in levels.iter_mut().zip(shrunk) {
+        level.par_iter_mut().zip(posteriors).for_each(|(segment, posterior)| {
+            segment.posterior = posterior;
+            segment.interval = posterior.interval(interval_level);
+        });
+    }
+    (levels, kappa)
+}
