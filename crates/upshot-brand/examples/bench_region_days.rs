@@ -109,12 +109,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("built {regions} regions x {days} days ({orders_rows} orders) in {:.2?}", built.elapsed());
     let params = Params { brand_campaigns: vec!["brand_search".into()], draws, level: 0.95, margin: 1.0, break_even_cpa: None };
     if std::env::var_os("UPSHOT_BENCH_SPLIT").is_some() {
-        let matcher = upshot_brand::units::BrandMatcher::new(&params.brand_campaigns)?;
+        let matcher = upshot_brand::prepare::BrandMatcher::new(&params.brand_campaigns)?;
         let timer = Instant::now();
-        let test = upshot_brand::units::assemble(&data, &matcher)?;
+        let test = upshot_brand::prepare::assemble(&data, &matcher)?;
         println!("  assemble {:.2?}", timer.elapsed());
         let timer = Instant::now();
-        let inference = upshot_brand::engine::rerandomize(&test.units, draws, 42);
+        let inference = upshot_brand::model::rerandomize(&test.units, draws, 42);
         println!("  draws {:.2?}", timer.elapsed());
         let timer = Instant::now();
         for dist in inference.fixed_effects.iter().chain(&inference.difference_in_means) {

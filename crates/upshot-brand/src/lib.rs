@@ -12,13 +12,20 @@
 //! The estimand is the additive effect of the campaign being on, per unit, on
 //! all new customers (every channel): paid-brand purchases that would have
 //! come through organic anyway cancel out, which is the point.
+//!
+//! The four layers every analysis crate has: [`prepare`] (the only module that touches polars:
+//! schedule, orders and brand spend to test units), [`model`] (re-randomization inference, the
+//! regressions), [`decide`] (the call and its confidence) and `present` (money, metrics,
+//! sentences, tables, charts); [`design`] and [`power`] serve `upshot brand design` and the
+//! power table.
 #![deny(missing_docs)]
 
+pub mod decide;
 pub mod design;
-pub mod engine;
+pub mod model;
 pub mod power;
-mod report;
-pub mod units;
+pub mod prepare;
+mod present;
 
 use serde::Deserialize;
 use upshot_analysis::params::{check_draws, check_level, check_margin};
@@ -50,10 +57,10 @@ impl Kind for BrandTest {
 
     /// A pure function of the validated tables, the params and the seed.
     fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
-        let matcher = units::BrandMatcher::new(&params.brand_campaigns)?;
-        let test = units::assemble(data, &matcher)?;
-        let inference = engine::rerandomize(&test.units, params.draws, seed.0);
-        let analysis = report::build(&test, &inference, params, &data.currency);
+        let matcher = prepare::BrandMatcher::new(&params.brand_campaigns)?;
+        let test = prepare::assemble(data, &matcher)?;
+        let inference = model::rerandomize(&test.units, params.draws, seed.0);
+        let analysis = present::build(&test, &inference, params, &data.currency);
         Ok(Outcome { analysis, exclusions: test.exclusions })
     }
 }

@@ -14,7 +14,7 @@ use upshot_result::{Cell, Chart, ChartKind, Format, Series, Table};
 use upshot_stats::normal_quantile;
 
 use crate::design::{DesignParams, design};
-use crate::engine::{Units, robust};
+use crate::model::{Units, robust};
 
 /// Power the MDE is defined at.
 pub const TARGET_POWER: f64 = 0.8;

@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 use upshot_brand::design::{DesignParams, design, stratum_of};
-use upshot_brand::engine::{Units, rerandomize};
+use upshot_brand::model::{Units, rerandomize};
 
 /// Draws per test: few, for speed; the test stays exact at any number of draws.
 const DRAWS: usize = 300;

@@ -11,7 +11,7 @@ use upshot_data::{Dataset, TableKind};
 
 use crate::BrandError;
 use crate::design::stratum_of;
-use crate::engine::Units;
+use crate::model::Units;
 
 /// Outcome series, in the order of `Units::outcomes`.
 pub const OUTCOMES: [&str; 5] = ["purchases", "revenue", "paid_brand", "organic", "other"];

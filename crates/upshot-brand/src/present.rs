@@ -1,15 +1,15 @@
-//! From estimates to money, a decision, metrics, tables and charts.
+//! The present layer of the brand test: from the model's estimates and the decide layer's call
+//! to money, metrics, the decision with its sentence, tables and charts.
 
 use upshot_result::format::{count, money, number, percent, probability, range, signed_percent, with_interval};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
+use upshot_stats::regression::RobustEstimate;
 use upshot_stats::{normal_cdf, normal_quantile};
 
 use crate::Params;
-use crate::engine::{self, Inference};
-use crate::units::TestData;
-
-/// Confidence a call must reach before upshot makes it; below it, needs-data.
-const DECISION_CONFIDENCE: f64 = 0.8;
+use crate::decide::{Call, DECISION_CONFIDENCE};
+use crate::model::{self, Inference};
+use crate::prepare::TestData;
 
 /// The money side of the test, with intervals.
 #[derive(Debug, Clone)]
@@ -32,23 +32,43 @@ fn ratio_interval(cost: f64, low: f64, high: f64) -> (Option<f64>, Option<f64>) 
     (lo, hi)
 }
 
-pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, currency: &str) -> Analysis {
+/// Everything the page says, computed once from the test and its inference.
+struct Estimates {
+    level: f64,
+    unit_word: &'static str,
+    econ: Economics,
+    off_units: usize,
+    n_on: f64,
+    cost_off: f64,
+    /// Incremental purchases and revenue over the test: (estimate, low, high).
+    total: (f64, f64, f64),
+    revenue_total: (f64, f64, f64),
+    icpa: f64,
+    icpa_ci: (Option<f64>, Option<f64>),
+    p_value: f64,
+    robust: RobustEstimate,
+    robust_p: f64,
+    carry: Option<RobustEstimate>,
+    /// The normal quantile of the level.
+    z: f64,
+    /// Per component (paid brand, organic, other): (estimate, low, high) per on-unit.
+    components: Vec<(f64, f64, f64)>,
+    cannibalization: f64,
+}
+
+fn estimates(test: &TestData, inference: &Inference, params: &Params) -> Estimates {
     let level = params.level;
     let units = &test.units;
-    let unit_word = if test.regional { "region-day" } else { "day" };
     let fe = &inference.fixed_effects;
-    let dm = &inference.difference_in_means;
     let (p_lo, p_hi) = fe[0].dist.interval(level);
     let (r_lo, r_hi) = fe[1].dist.interval(level);
     let on_units = units.on.iter().filter(|on| **on).count();
-    let off_units = units.len() - on_units;
     let n_on = on_units as f64;
     let cost: f64 = test.unit_rows.iter().zip(&units.on).filter(|(_, on)| **on).map(|(r, _)| test.rows[*r].brand_cost).sum();
     let cost_off: f64 = test.unit_rows.iter().zip(&units.on).filter(|(_, on)| !**on).map(|(r, _)| test.rows[*r].brand_cost).sum();
     let break_even_cpa = params.break_even_cpa.unwrap_or(test.revenue_per_purchase * params.margin);
     let per_unit = fe[0].dist.estimate;
     let break_even_per_unit = if break_even_cpa > 0.0 { cost / (n_on * break_even_cpa) } else { f64::INFINITY };
-    let p_at_most_break_even = fe[0].dist.p_greater(break_even_per_unit);
     let econ = Economics {
         per_unit: (per_unit, p_lo, p_hi),
         on_units,
@@ -56,19 +76,71 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         cost,
         break_even_cpa,
         break_even_per_unit,
-        p_at_most_break_even,
+        p_at_most_break_even: fe[0].dist.p_greater(break_even_per_unit),
     };
     let total = (per_unit * n_on, p_lo * n_on, p_hi * n_on);
-    let revenue_total = (econ.revenue_per_unit.0 * n_on, r_lo * n_on, r_hi * n_on);
-    let icpa = if total.0 > 0.0 { cost / total.0 } else { f64::NAN };
-    let (icpa_lo, icpa_hi) = ratio_interval(cost, total.1, total.2);
+    let robust = model::robust(units, 0);
+    let components: Vec<(f64, f64, f64)> = (0..3)
+        .map(|k| {
+            let dist = &fe[2 + k].dist;
+            let (lo, hi) = dist.interval(level);
+            (dist.estimate, lo, hi)
+        })
+        .collect();
+    Estimates {
+        level,
+        unit_word: if test.regional { "region-day" } else { "day" },
+        off_units: units.len() - on_units,
+        n_on,
+        cost_off,
+        total,
+        revenue_total: (econ.revenue_per_unit.0 * n_on, r_lo * n_on, r_hi * n_on),
+        icpa: if total.0 > 0.0 { cost / total.0 } else { f64::NAN },
+        icpa_ci: ratio_interval(cost, total.1, total.2),
+        p_value: fe[0].dist.p_value(0.0),
+        robust_p: 2.0 * (1.0 - normal_cdf((robust.estimate / robust.std_error).abs())),
+        robust,
+        carry: model::carry_over(units, 0),
+        z: normal_quantile(0.5 + level / 2.0),
+        cannibalization: if components[0].0 > 0.0 { (-components[1].0 / components[0].0).clamp(0.0, 1.0) } else { f64::NAN },
+        components,
+        econ,
+    }
+}
+
+pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, currency: &str) -> Analysis {
+    let e = estimates(test, inference, params);
+    let call = crate::decide::call(
+        e.econ.per_unit.0,
+        e.econ.break_even_per_unit,
+        e.econ.p_at_most_break_even,
+        e.icpa_ci.1,
+        e.econ.break_even_cpa,
+    );
+    let decision = decision(test, params, &e, call, currency);
+    let (context, warnings) = words(test, inference, params, &e, &decision, currency);
+    let off_mean = mean_where(&test.units.outcomes[0], &test.units.on, false);
+    Analysis {
+        headline: headline(&e, call.action, off_mean, currency),
+        context,
+        metrics: metrics(inference, params, &e, currency),
+        decisions: vec![decision],
+        warnings,
+        tables: tables(test, &e.components, &e.econ),
+        charts: charts(test, inference, params, &e.components, off_mean, e.unit_word),
+    }
+}
+
+/// Every estimate: the effect three ways (fixed effects, difference in means, cluster-robust),
+/// money, components, cannibalization and carry-over.
+fn metrics(inference: &Inference, params: &Params, e: &Estimates, currency: &str) -> Vec<Metric> {
+    let Estimates { level, total, revenue_total, icpa, icpa_ci: (icpa_lo, icpa_hi), p_value, z, .. } = *e;
+    let (per_unit, p_lo, p_hi) = e.econ.per_unit;
+    let cost = e.econ.cost;
+    let dm = &inference.difference_in_means;
+    let robust = &e.robust;
     let iroas = (revenue_total.0 / cost, revenue_total.1 / cost, revenue_total.2 / cost);
     let roi = |revenue: f64| (revenue * params.margin - cost) / cost;
-    let p_value = fe[0].dist.p_value(0.0);
-    let robust = engine::robust(units, 0);
-    let z = normal_quantile(0.5 + level / 2.0);
-    let carry = engine::carry_over(units, 0);
-
     let mut metrics = vec![
         Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, per_unit, p_lo, p_hi, level),
         Metric::interval(names::INCREMENTAL_PURCHASES_TOTAL, Unit::Purchases, total.0, total.1, total.2, level),
@@ -111,25 +183,17 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         )
         .with_segment(Segment::one("estimator", "cluster_robust")),
     );
-    let robust_p = 2.0 * (1.0 - normal_cdf((robust.estimate / robust.std_error).abs()));
     metrics.push(
-        Metric::point(names::P_VALUE, Unit::Probability, robust_p).with_segment(Segment::one("estimator", "cluster_robust")),
+        Metric::point(names::P_VALUE, Unit::Probability, e.robust_p).with_segment(Segment::one("estimator", "cluster_robust")),
     );
-    let component_names = ["paid_brand", "organic", "other"];
-    let mut component_effects = Vec::new();
-    for (k, name) in component_names.iter().enumerate() {
-        let dist = &fe[2 + k].dist;
-        let (lo, hi) = dist.interval(level);
-        component_effects.push((dist.estimate, lo, hi));
+    for (name, &(estimate, lo, hi)) in ["paid_brand", "organic", "other"].iter().zip(&e.components) {
         metrics.push(
-            Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, dist.estimate, lo, hi, level)
+            Metric::interval(names::INCREMENTAL_PURCHASES_PER_UNIT, Unit::Purchases, estimate, lo, hi, level)
                 .with_segment(Segment::one("component", name)),
         );
     }
-    let cannibalization =
-        if component_effects[0].0 > 0.0 { (-component_effects[1].0 / component_effects[0].0).clamp(0.0, 1.0) } else { f64::NAN };
-    metrics.push(Metric::point(names::CANNIBALIZATION_SHARE, Unit::Share, cannibalization));
-    if let Some(carry) = carry {
+    metrics.push(Metric::point(names::CANNIBALIZATION_SHARE, Unit::Share, e.cannibalization));
+    if let Some(carry) = &e.carry {
         metrics.push(Metric::interval(
             names::CARRY_OVER_PER_UNIT,
             Unit::Purchases,
@@ -139,25 +203,27 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             level,
         ));
     }
+    metrics
+}
 
-    // The decision.
-    let campaign = params.brand_campaigns.join(", ");
-    let (action, p_wrong) = if per_unit >= econ.break_even_per_unit {
-        let p_wrong = econ.p_at_most_break_even;
-        let room = icpa_hi.is_some_and(|hi| hi < 0.5 * break_even_cpa);
-        if 1.0 - p_wrong >= DECISION_CONFIDENCE {
-            (if room { Action::Scale } else { Action::Keep }, p_wrong)
-        } else {
-            (Action::NeedsData, p_wrong)
-        }
-    } else {
-        let p_wrong = 1.0 - econ.p_at_most_break_even;
-        if 1.0 - p_wrong >= DECISION_CONFIDENCE { (Action::Cut, p_wrong) } else { (Action::NeedsData, p_wrong) }
-    };
-    let units_per_month = if test.regional { 30.0 * (units.region.iter().max().copied().unwrap_or(0) + 1) as f64 } else { 30.0 };
-    let cost_per_unit = cost / n_on;
+/// Test units in a month: 30 days, times the regions of a regional test.
+fn units_per_month(test: &TestData) -> f64 {
+    if test.regional { 30.0 * (test.units.region.iter().max().copied().unwrap_or(0) + 1) as f64 } else { 30.0 }
+}
+
+fn icpa_text(e: &Estimates, currency: &str) -> String {
+    if e.icpa.is_finite() { money(e.icpa, currency) } else { "not defined (no lift)".into() }
+}
+
+/// The one decision on the brand campaigns, with its sentence and a month of their spend at stake.
+fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currency: &str) -> Decision {
+    let Call { action, p_wrong } = call;
+    let (econ, unit_word) = (&e.econ, e.unit_word);
+    let break_even_cpa = econ.break_even_cpa;
+    let units_per_month = units_per_month(test);
+    let cost_per_unit = econ.cost / e.n_on;
     let profit_per_month = (econ.revenue_per_unit.0 * params.margin - cost_per_unit) * units_per_month;
-    let icpa_text = if icpa.is_finite() { money(icpa, currency) } else { "not defined (no lift)".into() };
+    let icpa_text = icpa_text(e, currency);
     let reason = match action {
         Action::Keep | Action::Scale => format!(
             "iCPA {icpa_text} vs break-even {}: P(iCPA above break-even) {}; keeping it is worth about {} a month{}",
@@ -177,14 +243,8 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             money(-profit_per_month, currency)
         ),
         _ => {
-            let se = robust.std_error;
-            let gap = (per_unit - econ.break_even_per_unit).abs();
-            let z80 = normal_quantile(0.5 + DECISION_CONFIDENCE / 2.0);
-            let needed = if gap > 0.0 && se.is_finite() {
-                (units.len() as f64 * (z80 * se / gap).powi(2) - units.len() as f64).max(1.0)
-            } else {
-                f64::NAN
-            };
+            let gap = (econ.per_unit.0 - econ.break_even_per_unit).abs();
+            let needed = crate::decide::units_needed(test.units.len(), e.robust.std_error, gap);
             format!(
                 "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) {}); about {} more test {unit_word}s would decide at {:.0}% confidence",
                 money(break_even_cpa, currency),
@@ -194,28 +254,50 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
             )
         }
     };
-    let decisions = vec![Decision {
-        subject: Segment::one("campaign", &campaign),
+    Decision {
+        subject: Segment::one("campaign", &params.brand_campaigns.join(", ")),
         action,
         confidence: 1.0 - p_wrong,
-        reason: reason.clone(),
+        reason,
         stake: Some(cost_per_unit * units_per_month),
-    }];
+    }
+}
 
-    // Words.
+fn headline(e: &Estimates, action: Action, off_mean: f64, currency: &str) -> String {
+    let per_unit = e.econ.per_unit.0;
+    format!(
+        "Brand search adds {} purchases per {} ({}): {} (iCPA {} vs break-even {})",
+        number(per_unit, 1),
+        e.unit_word,
+        signed_percent(per_unit / off_mean),
+        action.label().to_lowercase(),
+        icpa_text(e, currency),
+        money(e.econ.break_even_cpa, currency)
+    )
+}
+
+/// The context lines (design, estimator, decision, cross-checks, cannibalization, carry-over,
+/// break-even) and the warnings (carry-over, unbounded iCPA, spend on off-units).
+fn words(
+    test: &TestData,
+    inference: &Inference,
+    params: &Params,
+    e: &Estimates,
+    decision: &Decision,
+    currency: &str,
+) -> (Vec<String>, Vec<String>) {
+    let Estimates { level, unit_word, total, p_value, z, cannibalization, off_units, .. } = *e;
+    let (per_unit, p_lo, p_hi) = e.econ.per_unit;
+    let (on_units, break_even_cpa) = (e.econ.on_units, e.econ.break_even_cpa);
+    let (units, robust, robust_p, carry) = (&test.units, &e.robust, e.robust_p, e.carry.as_ref());
+    let dm = &inference.difference_in_means;
+    let (action, reason) = (decision.action, &decision.reason);
+    let component_effects = &e.components;
+    let (icpa_hi, cost_off) = (e.icpa_ci.1, e.cost_off);
     let first = test.rows.iter().map(|r| r.date).min().unwrap_or_default();
     let last = test.rows.iter().map(|r| r.date).max().unwrap_or_default();
     let days = (last - first).num_days() + 1;
     let washout_units = test.rows.iter().filter(|r| r.washout).count();
-    let off_mean = mean_where(&units.outcomes[0], &units.on, false);
-    let lift = per_unit / off_mean;
-    let headline = format!(
-        "Brand search adds {} purchases per {unit_word} ({}): {} (iCPA {icpa_text} vs break-even {})",
-        number(per_unit, 1),
-        signed_percent(lift),
-        action.label().to_lowercase(),
-        money(break_even_cpa, currency)
-    );
     let mut context = vec![
         format!(
             "Brand on/off test ({}), {first} to {last} ({days} days{}): {on_units} on and {off_units} off {unit_word}s, {washout_units} washout {unit_word}s excluded; blocks of {} day(s).",
@@ -296,9 +378,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         ));
     }
 
-    let tables = tables(test, &component_effects, &econ);
-    let charts = charts(test, inference, params, &component_effects, off_mean, unit_word);
-    Analysis { headline, context, metrics, decisions, warnings, tables, charts }
+    (context, warnings)
 }
 
 fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {
