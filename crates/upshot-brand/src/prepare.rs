@@ -139,9 +139,66 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let schedule = table(TableKind::Schedule)?;
     let orders = table(TableKind::Orders)?;
     let spend = table(TableKind::Spend)?;
-    let schedule_file = schedule.report.path.clone();
+    let grid = schedule_grid(schedule)?;
+    let block_days = upshot_data::ScheduleDesign::block_days_of(&schedule.metadata);
+    let mut exclusions = Exclusions::new();
+    let customers = customers_in_window(orders, &grid, &mut exclusions)?;
+    // Brand campaigns are matched once per distinct name, not once per row.
+    let customer_brand = brand.matching(&distinct(&customers, "campaign")?);
+    let spend_brand = brand_spend_campaigns(spend, brand)?;
+    let (outcomes, revenue_per_purchase) = outcomes(orders, customers, customer_brand, &grid, &mut exclusions)?;
+    let brand_cost = brand_cost(spend, spend_brand, &grid, &mut exclusions)?;
+    let (rows, units, unit_rows) = units(&grid, &outcomes, &brand_cost, block_days, &mut exclusions);
+    let on_units = units.on.iter().filter(|on| **on).count();
+    if on_units == 0 || on_units == units.len() {
+        let which = if on_units == 0 { "on" } else { "off" };
+        return Err(BrandError::Input {
+            file: schedule.report.path.clone(),
+            column: "brand_on".into(),
+            message: format!(
+                "the schedule has no {which} units outside washout ({} units in all): nothing to compare",
+                units.len()
+            ),
+        });
+    }
+    Ok(TestData { rows, units, unit_rows, block_days, regional: grid.regional, exclusions, revenue_per_purchase })
+}
 
-    // The schedule: one row per (region, date), contiguous per region.
+/// The schedule as a dense grid: one cell per (region, day) of the test window, (on, washout).
+struct Grid {
+    /// Regions in sorted order; `[None]` for a whole-market test.
+    region_names: Vec<Option<String>>,
+    region_lookup: std::collections::HashMap<String, usize>,
+    regional: bool,
+    /// First and last day, as days since 1970-01-01.
+    first: i32,
+    last: i32,
+    days: usize,
+    /// `region * days + day` -> (on, washout).
+    cells: Vec<Option<(bool, bool)>>,
+}
+
+impl Grid {
+    /// Where a row lands: its unit's cell, or the reason it is left out.
+    fn locate(&self, date: i32, region: Option<&str>) -> Result<usize, &'static str> {
+        if date < self.first || date > self.last {
+            return Err("outside_test_window");
+        }
+        let r = match (self.regional, region) {
+            (false, _) => 0,
+            (true, None) => return Err("no_region"),
+            (true, Some(name)) => *self.region_lookup.get(name).ok_or("region_not_in_schedule")?,
+        };
+        let cell = r * self.days + (date - self.first) as usize;
+        if self.cells[cell].is_some_and(|(_, washout)| washout) {
+            return Err("washout_day");
+        }
+        Ok(cell)
+    }
+}
+
+/// The schedule: one row per (region, date), contiguous per region, every day of the window.
+fn schedule_grid(schedule: &upshot_data::LoadedTable) -> Result<Grid, BrandError> {
     let s_dates = dates(&schedule.frame, "date")?;
     let s_regions = strings(&schedule.frame, "region")?;
     let s_on = bools(&schedule.frame, "brand_on")?;
@@ -150,7 +207,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     if regional && s_regions.iter().any(Option::is_none) {
         let row = s_regions.iter().position(Option::is_none).unwrap_or(0) + 1;
         return Err(BrandError::Input {
-            file: schedule_file,
+            file: schedule.report.path.clone(),
             column: "region".into(),
             message: format!("mixes region rows with whole-market rows (region null), e.g. row {row}; use one or the other"),
         });
@@ -171,7 +228,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         let (r, d) = (gap / days, gap % days);
         let region = region_names[r].as_deref().map_or(String::new(), |r| format!(" in region `{r}`"));
         return Err(BrandError::Input {
-            file: schedule_file,
+            file: schedule.report.path.clone(),
             column: "date".into(),
             message: format!(
                 "the schedule does not cover the test window {} to {}: no row for {}{region}",
@@ -181,11 +238,18 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             ),
         });
     }
-    let block_days = upshot_data::ScheduleDesign::block_days_of(&schedule.metadata);
+    let region_lookup = region_names.iter().enumerate().filter_map(|(i, r)| r.clone().map(|name| (name, i))).collect();
+    Ok(Grid { region_names, region_lookup, regional, first, last, days, cells: grid })
+}
 
-    // Orders: new customers in the test window, split by what brought them.
+/// New customers (first paid order); the orders export must cover the test window.
+fn customers_in_window(
+    orders: &upshot_data::LoadedTable,
+    grid: &Grid,
+    exclusions: &mut Exclusions,
+) -> Result<DataFrame, BrandError> {
+    let (first, last) = (grid.first, grid.last);
     let customers = new_customers(&orders.frame).map_err(BrandError::polars("find new customers"))?;
-    let mut exclusions = Exclusions::new();
     let repeat_rows = (orders.frame.height() - customers.height()) as u64;
     if repeat_rows > 0 {
         exclusions.add(TableKind::Orders, "repeat_or_refund", repeat_rows);
@@ -205,8 +269,11 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             ),
         });
     }
-    // Brand campaigns are matched once per distinct name, not once per row.
-    let customer_brand = brand.matching(&distinct(&customers, "campaign")?);
+    Ok(customers)
+}
+
+/// The spend's brand campaigns; none is an error that lists the campaigns the export has.
+fn brand_spend_campaigns(spend: &upshot_data::LoadedTable, brand: &BrandMatcher) -> Result<Vec<String>, BrandError> {
     let spend_campaigns = distinct(&spend.frame, "campaign")?;
     let spend_brand = brand.matching(&spend_campaigns);
     if spend_brand.is_empty() {
@@ -222,6 +289,19 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             ),
         });
     }
+    Ok(spend_brand)
+}
+
+/// New customers per unit cell, split by what brought them (paid brand, organic, other), and
+/// the mean first-order revenue of those placed.
+fn outcomes(
+    orders: &upshot_data::LoadedTable,
+    customers: DataFrame,
+    customer_brand: Vec<String>,
+    grid: &Grid,
+    exclusions: &mut Exclusions,
+) -> Result<(Vec<[f64; 5]>, f64), BrandError> {
+    let c_dates = dates(&customers, "paid_at")?;
     let component = when(col("channel").is_null())
         .then(lit(3i32))
         .when(col("campaign").is_in(lit(Series::new("brand".into(), customer_brand)).implode(false), false))
@@ -236,31 +316,12 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let c_component =
         customers.column("component").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read components"))?;
     let c_revenue = floats(&customers, "revenue")?;
-    let region_lookup: std::collections::HashMap<&str, usize> =
-        region_names.iter().enumerate().filter_map(|(i, r)| r.as_deref().map(|name| (name, i))).collect();
-    let mut outcomes = vec![[0.0f64; 5]; region_names.len() * days];
+    let mut outcomes = vec![[0.0f64; 5]; grid.cells.len()];
     let mut unknown_regions: Vec<String> = Vec::new();
     let mut revenue_sum = 0.0;
     let mut revenue_n = 0usize;
-    let count = |exclusions: &mut Exclusions, table: TableKind, reason: &str| exclusions.add(table, reason, 1);
-    // Where a row lands: its unit's cell, or the reason it is left out.
-    let locate = |date: i32, region: Option<&str>| -> Result<usize, &'static str> {
-        if date < first || date > last {
-            return Err("outside_test_window");
-        }
-        let r = match (regional, region) {
-            (false, _) => 0,
-            (true, None) => return Err("no_region"),
-            (true, Some(name)) => *region_lookup.get(name).ok_or("region_not_in_schedule")?,
-        };
-        let cell = r * days + (date - first) as usize;
-        if grid[cell].is_some_and(|(_, washout)| washout) {
-            return Err("washout_day");
-        }
-        Ok(cell)
-    };
     for (i, (region, component)) in c_regions.iter().zip(c_component.iter()).enumerate() {
-        let cell = match locate(c_dates[i], region) {
+        let cell = match grid.locate(c_dates[i], region) {
             Ok(cell) => cell,
             Err(reason) => {
                 if let (Some(name), "region_not_in_schedule") = (region, reason)
@@ -269,7 +330,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
                 {
                     unknown_regions.push(name.to_string());
                 }
-                count(&mut exclusions, TableKind::Orders, reason);
+                exclusions.add(TableKind::Orders, reason, 1);
                 continue;
             }
         };
@@ -281,7 +342,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         revenue_n += 1;
     }
     let no_region = exclusions.get(TableKind::Orders, "no_region");
-    if regional && revenue_n == 0 && no_region > 0 {
+    if grid.regional && revenue_n == 0 && no_region > 0 {
         return Err(BrandError::Input {
             file: orders.report.path.clone(),
             column: "region".into(),
@@ -302,7 +363,16 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         });
     }
 
-    // Spend: brand campaigns only, filtered before anything is read into Rust.
+    Ok((outcomes, if revenue_n > 0 { revenue_sum / revenue_n as f64 } else { 0.0 }))
+}
+
+/// Spend: brand campaigns only, filtered before anything is read into Rust; per unit cell.
+fn brand_cost(
+    spend: &upshot_data::LoadedTable,
+    spend_brand: Vec<String>,
+    grid: &Grid,
+    exclusions: &mut Exclusions,
+) -> Result<Vec<f64>, BrandError> {
     let brand_spend = spend
         .frame
         .clone()
@@ -318,19 +388,19 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let p_dates = brand_spend.column("date").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read dates"))?;
     let p_regions = brand_spend.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
     let p_cost = floats(&brand_spend, "cost")?;
-    let mut brand_cost = vec![0.0f64; region_names.len() * days];
+    let mut brand_cost = vec![0.0f64; grid.cells.len()];
     let mut located = 0usize;
     for (i, (date, region)) in p_dates.iter().zip(p_regions.iter()).enumerate() {
-        match locate(date.unwrap_or(i32::MIN), region) {
+        match grid.locate(date.unwrap_or(i32::MIN), region) {
             Ok(cell) => {
                 brand_cost[cell] += p_cost[i];
                 located += 1;
             }
-            Err(reason) => count(&mut exclusions, TableKind::Spend, reason),
+            Err(reason) => exclusions.add(TableKind::Spend, reason, 1),
         }
     }
     let spend_without_region = exclusions.get(TableKind::Spend, "no_region");
-    if regional && located == 0 && spend_without_region > 0 {
+    if grid.regional && located == 0 && spend_without_region > 0 {
         return Err(BrandError::Input {
             file: spend.report.path.clone(),
             column: "region".into(),
@@ -340,7 +410,19 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
         });
     }
 
-    // Units and the design.
+    Ok(brand_cost)
+}
+
+/// Units and the design: every schedule row, and the estimation units (washout left out) with
+/// their blocks, strata, clusters and yesterday's state.
+fn units(
+    grid: &Grid,
+    outcomes: &[[f64; 5]],
+    brand_cost: &[f64],
+    block_days: usize,
+    exclusions: &mut Exclusions,
+) -> (Vec<UnitRow>, Units, Vec<usize>) {
+    let (first, days) = (grid.first, grid.days);
     let mut rows = Vec::new();
     let mut units = Units {
         outcomes: vec![Vec::new(); 5],
@@ -355,10 +437,10 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let mut unit_rows = Vec::new();
     let mut block_ids: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut washout_rows = 0u64;
-    for (r, region) in region_names.iter().enumerate() {
+    for (r, region) in grid.region_names.iter().enumerate() {
         for d in 0..days {
             let cell = r * days + d;
-            let (on, washout) = grid[cell].unwrap_or((false, false));
+            let (on, washout) = grid.cells[cell].unwrap_or((false, false));
             let date = date_from_days(first + d as i32);
             rows.push(UnitRow {
                 date,
@@ -386,33 +468,13 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
             units.dow.push(chrono::Datelike::weekday(&date).num_days_from_monday() as usize);
             units.region.push(r);
             units.block.push(block);
-            units.cluster.push(if regional { d } else { block });
-            units.previous_on.push(if d > 0 { grid[cell - 1].map(|(on, _)| on) } else { None });
+            units.cluster.push(if grid.regional { d } else { block });
+            units.previous_on.push(if d > 0 { grid.cells[cell - 1].map(|(on, _)| on) } else { None });
             unit_rows.push(rows.len() - 1);
         }
     }
     if washout_rows > 0 {
         exclusions.add(TableKind::Schedule, "washout_day", washout_rows);
     }
-    let on_units = units.on.iter().filter(|on| **on).count();
-    if on_units == 0 || on_units == units.len() {
-        let which = if on_units == 0 { "on" } else { "off" };
-        return Err(BrandError::Input {
-            file: schedule_file,
-            column: "brand_on".into(),
-            message: format!(
-                "the schedule has no {which} units outside washout ({} units in all): nothing to compare",
-                units.len()
-            ),
-        });
-    }
-    Ok(TestData {
-        rows,
-        units,
-        unit_rows,
-        block_days,
-        regional,
-        exclusions,
-        revenue_per_purchase: if revenue_n > 0 { revenue_sum / revenue_n as f64 } else { 0.0 },
-    })
+    (rows, units, unit_rows)
 }
