@@ -3,8 +3,8 @@
 
 use upshot_result::format::{count, money, percent};
 
-use crate::analysis::{Computed, Line};
-use crate::report::{flag, key_metric, unit_cost};
+use crate::model::{Computed, Line};
+use crate::present::{flag, key_metric, unit_cost};
 
 /// Funnel steps the digest reports for the last day.
 const STEPS: [(&str, &str); 2] = [("target_lead", "Target leads"), ("call", "Calls")];

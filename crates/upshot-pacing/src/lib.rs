@@ -8,11 +8,18 @@
 //!   tables and the params;
 //! - [`digest`]: the chat-sized message of the last day, built from the same
 //!   computed numbers as the analysis.
+//!
+//! The four layers every analysis crate has: `prepare` (the only module that touches polars:
+//! daily facts and the month's plan), `model` (paces and run rates, with [`runrate`]),
+//! [`decide`] (behind / over cost / room to scale, the thresholds in one place) and `present`
+//! (metrics, flags, decisions, tables, charts); `digest` is the morning digest's view.
 #![deny(missing_docs)]
 
-mod analysis;
+pub mod decide;
 mod digest;
-mod report;
+mod model;
+mod prepare;
+mod present;
 pub mod runrate;
 
 use chrono::NaiveDate;
@@ -20,8 +27,8 @@ use serde::Deserialize;
 use upshot_analysis::params::check_level;
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use analysis::{Computed, Line, Pace};
 pub use digest::digest;
+pub use model::{Computed, Line, Pace};
 pub use runrate::{RunRate, RunRateError, run_rate, weekday_weights};
 
 /// Errors of the pacing analysis: the analysis error every analysis crate shares.
@@ -63,7 +70,7 @@ impl Kind for Pacing {
     fn run(data: &Dataset, params: &Params, _: Seed) -> Result<Outcome, AnalysisError> {
         let computed = compute(data, params)?;
         let exclusions = computed.exclusions.clone();
-        Ok(Outcome { analysis: report::build(&computed, &data.currency), exclusions })
+        Ok(Outcome { analysis: present::build(&computed, &data.currency), exclusions })
     }
 }
 
@@ -115,7 +122,7 @@ pub use upshot_analysis::Exclusions;
 
 /// Computes the pacing numbers: a pure function of the validated tables and the params.
 pub fn compute(data: &Dataset, params: &Params) -> Result<Computed, PacingError> {
-    analysis::compute(data, params)
+    model::compute(data, params)
 }
 
 #[cfg(test)]

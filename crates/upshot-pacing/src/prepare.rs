@@ -1,14 +1,15 @@
-//! Daily facts per channel, campaign and metric from the exports, and the
-//! month-to-date pace of each against its plan.
+//! The prepare layer of pacing, the only module that touches polars: daily facts per channel,
+//! campaign and metric from the exports (spend, leads and their funnel stages, new customers
+//! and net revenue), and the month's plan.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use upshot_data::derive::{exact_money_sum, new_customers};
-use upshot_data::{Dataset, TableKind};
+use upshot_data::{Dataset, LoadedTable, TableKind};
 
-use crate::runrate::{RunRate, last_day_of_month, run_rate};
+use crate::runrate::last_day_of_month;
 use crate::{Exclusions, METRICS, PacingError, Params};
 
 /// Weeks of history before the month for the day-of-week weights.
@@ -16,91 +17,28 @@ const HISTORY_DAYS: u64 = 56;
 /// Name of the campaign of leads, orders and spend rows without one.
 pub const NO_CAMPAIGN: &str = "(none)";
 
-/// One metric of one line: plan, fact and the run rate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pace {
-    /// Plan metric name (`cost`, `lead`, ..., `revenue`).
-    pub metric: String,
-    /// The month's plan, when the plan has a row for it.
-    pub plan: Option<f64>,
-    /// Month to date, up to and including the as-of day.
-    pub fact_to_date: f64,
-    /// The as-of day alone (the digest's "last 24 hours").
-    pub last_day: f64,
-    /// Month-end projection with its interval.
-    pub run_rate: RunRate,
-}
-
-impl Pace {
-    /// Projected month end over plan, with the interval ends over plan.
-    pub fn completion(&self) -> Option<(f64, f64, f64)> {
-        let plan = self.plan.filter(|p| *p > 0.0)?;
-        Some((self.run_rate.month_end / plan, self.run_rate.low / plan, self.run_rate.high / plan))
-    }
-
-    /// What each remaining day must bring to make the plan (after the as-of day); `None`
-    /// without a plan or when the month has no day left.
-    pub fn needed_per_day(&self) -> Option<f64> {
-        let plan = self.plan?;
-        let days = self.run_rate.remaining_days;
-        (days > 0).then(|| ((plan - self.fact_to_date) / f64::from(days)).max(0.0))
-    }
-}
-
-/// A channel, a campaign of a channel, or all channels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    /// Channel (`all` for the rollup, `organic` for null).
-    pub channel: String,
-    /// Campaign, for campaign lines.
-    pub campaign: Option<String>,
-    /// One pace per metric with data or plan, in funnel order.
-    pub paces: Vec<Pace>,
-}
-
-impl Line {
-    /// The pace of one metric.
-    pub fn pace(&self, metric: &str) -> Option<&Pace> {
-        self.paces.iter().find(|p| p.metric == metric)
-    }
-
-    /// Whether any metric has a plan.
-    pub fn has_plan(&self) -> bool {
-        self.paces.iter().any(|p| p.plan.is_some())
-    }
-}
-
-/// Everything the report and the digest need.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Computed {
-    /// The last day counted.
-    pub as_of: NaiveDate,
-    /// The last date in the data.
-    pub last_data_day: NaiveDate,
-    /// First day of the as-of month.
-    pub month_start: NaiveDate,
-    /// Last day of the as-of month.
-    pub month_end: NaiveDate,
-    /// Trailing window of the run rate.
-    pub window_days: usize,
-    /// Interval level.
-    pub level: f64,
-    /// Channel lines, in name order.
-    pub channels: Vec<Line>,
-    /// Campaign lines, by channel then campaign.
-    pub campaigns: Vec<Line>,
-    /// All channels together.
-    pub total: Line,
-    /// Cumulative daily facts of the total for the month (day of month, metric -> cumulative).
-    pub cumulative: BTreeMap<String, Vec<f64>>,
-    /// Rows left out, by table and reason.
-    pub exclusions: Exclusions,
-    /// Data warnings.
-    pub warnings: Vec<String>,
-}
-
 /// Daily values per (channel, campaign, metric).
-type Daily = BTreeMap<(String, String, String), BTreeMap<NaiveDate, f64>>;
+pub(crate) type Daily = BTreeMap<(String, String, String), BTreeMap<NaiveDate, f64>>;
+
+/// The month's plan: channel totals (campaign null; a channel planned only by campaign gets
+/// the sum of its campaigns) and campaign rows.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) channel: BTreeMap<(String, String), f64>,
+    pub(crate) campaign: BTreeMap<(String, String, String), f64>,
+}
+
+/// The dates of the pace, the daily facts and the plan.
+pub(crate) struct Prepared {
+    pub(crate) as_of: NaiveDate,
+    pub(crate) last_data_day: NaiveDate,
+    pub(crate) month_start: NaiveDate,
+    pub(crate) month_end: NaiveDate,
+    pub(crate) daily: Daily,
+    pub(crate) plan: Plan,
+    pub(crate) exclusions: Exclusions,
+    pub(crate) warnings: Vec<String>,
+}
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
@@ -170,8 +108,7 @@ fn last_date(frame: &DataFrame, column: &str) -> PolarsResult<Option<NaiveDate>>
     Ok(out.column("day")?.i32()?.get(0).map(to_date))
 }
 
-/// Builds the daily facts and the paces.
-pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, PacingError> {
+pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, PacingError> {
     let table = |kind: TableKind| data.get(kind).ok_or(PacingError::MissingTable { kind: "pacing", table: kind.name() });
     let (plan, spend, leads, orders) =
         (table(TableKind::Plan)?, table(TableKind::Spend)?, table(TableKind::Leads)?, table(TableKind::Orders)?);
@@ -195,7 +132,6 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
     let history_start = month_start - chrono::Days::new(HISTORY_DAYS);
     let (start, end) = (days_since_epoch(history_start), days_since_epoch(as_of));
     let mut exclusions = Exclusions::new();
-    let mut exclude = |table: TableKind, reason: &str, n: u64| exclusions.add(table, reason, n);
     let mut warnings = Vec::new();
     if as_of > last_data_day {
         warnings.push(format!(
@@ -203,7 +139,22 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
             (as_of - last_data_day).num_days()
         ));
     }
+    let daily = daily_facts(spend, leads, orders, (start, end), &mut exclusions)?;
+    let plan = month_plan(plan, month_start, &mut exclusions, &mut warnings)?;
+    Ok(Prepared { as_of, last_data_day, month_start, month_end, daily, plan, exclusions, warnings })
+}
 
+/// Daily facts: spend, leads and the stages they reached, net revenue and new customers, in
+/// [start, end] (days since 1970-01-01); rows outside are excluded and counted.
+fn daily_facts(
+    spend: &LoadedTable,
+    leads: &LoadedTable,
+    orders: &LoadedTable,
+    (start, end): (i32, i32),
+    exclusions: &mut Exclusions,
+) -> Result<Daily, PacingError> {
+    let polars = |context: &'static str| PacingError::polars(context);
+    let mut exclude = |table: TableKind, reason: &str, n: u64| exclusions.add(table, reason, n);
     // Daily facts.
     let mut daily = Daily::new();
     let key_columns = keys();
@@ -254,7 +205,19 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
     let firsts = new_customers(&window).map_err(polars("find new customers"))?;
     add_per_day(&mut daily, firsts.lazy(), len(), "purchase", &key_columns).map_err(polars("count new customers per day"))?;
 
-    // The plan of the month: channel totals (campaign null) and campaign rows.
+    Ok(daily)
+}
+
+/// The plan of the month: channel totals (campaign null) and campaign rows; rows of other
+/// months and metrics outside the contract are excluded and counted.
+fn month_plan(
+    plan: &LoadedTable,
+    month_start: NaiveDate,
+    exclusions: &mut Exclusions,
+    warnings: &mut Vec<String>,
+) -> Result<Plan, PacingError> {
+    let polars = |context: &'static str| PacingError::polars(context);
+    let mut exclude = |table: TableKind, reason: &str, n: u64| exclusions.add(table, reason, n);
     let month_day = days_since_epoch(month_start);
     let plan_rows = plan
         .frame
@@ -318,121 +281,5 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Pacin
         channel_plan.entry(key).or_insert(value);
     }
 
-    // Series per line.
-    let window = params.window_days;
-    let level = params.level;
-    let pace = |metric: &str, series: &BTreeMap<NaiveDate, f64>, plan: Option<f64>| -> Option<Pace> {
-        let days: Vec<(NaiveDate, f64)> = series.iter().map(|(d, v)| (*d, *v)).collect();
-        let rate = run_rate(&days, as_of, window, level).ok()?;
-        Some(Pace {
-            metric: metric.to_string(),
-            plan,
-            fact_to_date: rate.fact_to_date,
-            last_day: series.get(&as_of).copied().unwrap_or(0.0),
-            run_rate: rate,
-        })
-    };
-    let merge = |target: &mut BTreeMap<NaiveDate, f64>, source: &BTreeMap<NaiveDate, f64>| {
-        for (d, v) in source {
-            *target.entry(*d).or_insert(0.0) += v;
-        }
-    };
-    let mut channel_series: BTreeMap<(String, String), BTreeMap<NaiveDate, f64>> = BTreeMap::new();
-    let mut total_series: BTreeMap<String, BTreeMap<NaiveDate, f64>> = BTreeMap::new();
-    for ((channel, _, metric), series) in &daily {
-        merge(channel_series.entry((channel.clone(), metric.clone())).or_default(), series);
-        merge(total_series.entry(metric.clone()).or_default(), series);
-    }
-    type Series = BTreeMap<NaiveDate, f64>;
-    let line = |channel: &str,
-                campaign: Option<&str>,
-                series_of: &dyn Fn(&str) -> Option<Series>,
-                plan_of: &dyn Fn(&str) -> Option<f64>| Line {
-        channel: channel.to_string(),
-        campaign: campaign.map(str::to_string),
-        paces: METRICS
-            .iter()
-            .filter_map(|m| {
-                let series = series_of(m);
-                let plan = plan_of(m);
-                if series.is_none() && plan.is_none() {
-                    return None;
-                }
-                pace(m, &series.unwrap_or_default(), plan)
-            })
-            .collect(),
-    };
-    let mut channel_names: Vec<String> = channel_series.keys().map(|(c, _)| c.clone()).collect();
-    channel_names.extend(channel_plan.keys().map(|(c, _)| c.clone()));
-    channel_names.sort();
-    channel_names.dedup();
-    let channels: Vec<Line> = channel_names
-        .iter()
-        .map(|c| {
-            line(c, None, &|m| channel_series.get(&(c.clone(), m.to_string())).cloned(), &|m| {
-                channel_plan.get(&(c.clone(), m.to_string())).copied()
-            })
-        })
-        .collect();
-    let mut campaign_names: Vec<(String, String)> =
-        daily.iter().filter(|(_, s)| s.keys().any(|d| *d >= month_start)).map(|((c, k, _), _)| (c.clone(), k.clone())).collect();
-    campaign_names.extend(campaign_plan.keys().map(|(c, k, _)| (c.clone(), k.clone())));
-    campaign_names.sort();
-    campaign_names.dedup();
-    let campaigns: Vec<Line> = campaign_names
-        .iter()
-        .map(|(c, k)| {
-            line(c, Some(k), &|m| daily.get(&(c.clone(), k.clone(), m.to_string())).cloned(), &|m| {
-                campaign_plan.get(&(c.clone(), k.clone(), m.to_string())).copied()
-            })
-        })
-        .collect();
-    let total_plan: BTreeMap<String, f64> = channel_plan.iter().fold(BTreeMap::new(), |mut acc, ((_, m), v)| {
-        *acc.entry(m.clone()).or_insert(0.0) += v;
-        acc
-    });
-    let total = line("all", None, &|m| total_series.get(m).cloned(), &|m| total_plan.get(m).copied());
-
-    // Channels with activity and no plan at all: reported, never dropped.
-    if !channel_plan.is_empty() {
-        for l in &channels {
-            let planned = channel_plan.keys().any(|(c, _)| c == &l.channel);
-            let cost = l.pace("cost").map_or(0.0, |p| p.fact_to_date);
-            if !planned && cost > 0.0 {
-                warnings.push(format!(
-                    "{}: spend this month ({:.2}) but no plan rows; its facts and run rate are reported without plan.",
-                    l.channel, cost
-                ));
-            }
-        }
-    }
-    let days_in_month = month_end.day() as usize;
-    let cumulative = total_series
-        .iter()
-        .map(|(m, series)| {
-            let mut sum = 0.0;
-            let values: Vec<f64> = (0..days_in_month)
-                .map(|d| {
-                    let day = month_start + chrono::Days::new(d as u64);
-                    sum += series.get(&day).copied().unwrap_or(0.0);
-                    sum
-                })
-                .collect();
-            (m.clone(), values)
-        })
-        .collect();
-    Ok(Computed {
-        as_of,
-        last_data_day,
-        month_start,
-        month_end,
-        window_days: window,
-        level,
-        channels,
-        campaigns,
-        total,
-        cumulative,
-        exclusions,
-        warnings,
-    })
+    Ok(Plan { channel: channel_plan, campaign: campaign_plan })
 }

@@ -1,18 +1,13 @@
-//! From paces to metrics, flags, decisions, tables and charts.
+//! The present layer of pacing: from paces and the decide layer's verdicts to metrics, flags,
+//! decisions, tables and charts.
 
 use upshot_result::format::{count, money, percent, signed_percent};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::{normal_cdf, normal_quantile};
 
 use crate::METRICS;
-use crate::analysis::{Computed, Line, Pace};
-
-/// Completion below which a line is behind plan.
-const BEHIND: f64 = 0.95;
-/// Cost per unit this far above plan is out of range.
-const OVER_COST: f64 = 0.10;
-/// Cost per unit this far under plan leaves room to scale.
-const UNDER_COST: f64 = 0.05;
+use crate::decide::{BEHIND, OVER_COST, Standing, Verdict};
+use crate::model::{Computed, Line, Pace};
 
 fn unit(metric: &str, currency: &str) -> Unit {
     match metric {
@@ -95,35 +90,27 @@ pub(crate) fn flag(line: &Line, currency: &str, level: f64) -> Option<(Action, f
     let costs = unit_cost(line, pace);
     let reach =
         format!("reaches {} of the {name} plan ({} of {})", percent(completion), count(pace.run_rate.month_end), count(plan));
-    let Some((actual, planned)) = costs else {
-        let action = if completion >= BEHIND { Action::Keep } else { Action::Optimize };
-        let confidence = if completion >= BEHIND { 1.0 - p_miss } else { p_miss };
-        return Some((action, confidence, format!("At the current pace {reach}; no cost plan to judge the cost per {name}.")));
+    let delta = costs.map(|(actual, planned)| actual / planned - 1.0);
+    let Verdict { action, confidence, standing } = crate::decide::verdict(completion, p_miss, delta);
+    let cost_text = match (costs, delta) {
+        (Some((actual, planned)), Some(delta)) => format!(
+            "{} {} ({} vs plan {})",
+            cost_name(&pace.metric),
+            if delta <= 0.0 { format!("{} under plan", percent(-delta)) } else { format!("{} over plan", percent(delta)) },
+            money(actual, currency),
+            money(planned, currency)
+        ),
+        _ => String::new(),
     };
-    let delta = actual / planned - 1.0;
-    let cost_text = format!(
-        "{} {} ({} vs plan {})",
-        cost_name(&pace.metric),
-        if delta <= 0.0 { format!("{} under plan", percent(-delta)) } else { format!("{} over plan", percent(delta)) },
-        money(actual, currency),
-        money(planned, currency)
-    );
-    let (action, confidence, text) = if delta > OVER_COST {
-        if completion >= BEHIND {
-            (
-                Action::Optimize,
-                1.0 - p_miss,
-                format!("{name}s on pace ({}) but {cost_text}: optimize bids and creatives", percent(completion)),
-            )
-        } else {
-            (Action::Optimize, p_miss, format!("At the current pace {reach} at a {cost_text}: optimize before adding budget"))
+    let text = match standing {
+        Standing::NoCostPlan { .. } => format!("At the current pace {reach}; no cost plan to judge the cost per {name}."),
+        Standing::OnPaceOverCost => {
+            format!("{name}s on pace ({}) but {cost_text}: optimize bids and creatives", percent(completion))
         }
-    } else if completion < BEHIND && delta < -UNDER_COST {
-        (Action::Scale, p_miss, format!("At the current pace {reach} at a {cost_text}: room to scale"))
-    } else if completion < BEHIND {
-        (Action::Optimize, p_miss, format!("At the current pace {reach} at a {cost_text}: behind plan at the planned cost"))
-    } else {
-        (Action::Keep, 1.0 - p_miss, format!("On pace: {reach} at a {cost_text}"))
+        Standing::BehindOverCost => format!("At the current pace {reach} at a {cost_text}: optimize before adding budget"),
+        Standing::BehindUnderCost => format!("At the current pace {reach} at a {cost_text}: room to scale"),
+        Standing::BehindAtCost => format!("At the current pace {reach} at a {cost_text}: behind plan at the planned cost"),
+        Standing::OnPace => format!("On pace: {reach} at a {cost_text}"),
     };
     Some((action, confidence, text))
 }
