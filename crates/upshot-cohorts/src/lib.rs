@@ -19,17 +19,22 @@
 //! The analysis is a pure function of the validated tables, the params and
 //! the seed: [`Cohorts`]. The development engine (`upshot-development`) is shared with
 //! segmentation, which weights recent clicks by the purchases still to come.
+//!
+//! The four layers every analysis crate has: [`prepare`] (the only module that builds tables
+//! with polars: the cohort triangles from raw rows), `model` (projection, LTV, CAC, payback),
+//! [`decide`] (the call and its threshold) and `present` (metrics, decisions, tables, charts).
 #![deny(missing_docs)]
 
-mod analysis;
-mod report;
-pub mod triangle;
+pub mod decide;
+mod model;
+pub mod prepare;
+mod present;
 
 use serde::Deserialize;
 use upshot_analysis::params::{check_draws, check_level, check_margin};
 use upshot_analysis::{AnalysisError, Dataset, Kind, Outcome, Seed, TableKind};
 
-pub use triangle::Grain;
+pub use prepare::Grain;
 pub use upshot_development::LastSigma;
 
 /// Errors of the cohort analysis: the analysis error every analysis crate shares.
@@ -54,9 +59,9 @@ impl Kind for Cohorts {
 
     /// A pure function of the validated tables, the params and the seed.
     fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
-        let computed = analysis::compute(data, params, seed.0)?;
+        let computed = model::compute(data, params, seed.0)?;
         let exclusions = computed.exclusions();
-        Ok(Outcome { analysis: report::build(&computed, params, &data.currency), exclusions })
+        Ok(Outcome { analysis: present::build(&computed, params, &data.currency), exclusions })
     }
 }
 

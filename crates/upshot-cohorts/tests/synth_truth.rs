@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use upshot_cohorts::triangle::{Grain, Spec, build};
+use upshot_cohorts::prepare::{Grain, Spec, build};
 
 fn read(name: &str) -> DataFrame {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../notebooks-data").join(name);

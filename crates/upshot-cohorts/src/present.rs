@@ -1,16 +1,15 @@
-//! From computed cohorts to metrics, decisions, tables and chart specifications.
+//! The present layer of the cohort analysis: from computed cohorts to metrics, decisions,
+//! tables and chart specifications.
 
 use upshot_result::format::{count, money, number, percent, probability, with_interval};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::normal_quantile;
 
 use crate::Params;
-use crate::analysis::{CohortResult, Computed, Estimate, SegmentResult, months};
-use crate::triangle::{Grain, SegmentCustomers};
+use crate::model::{CohortResult, Computed, Estimate, SegmentResult, months};
+use crate::prepare::{Grain, SegmentCustomers};
 use upshot_development::projection::AUTO_DEVELOPED_SHARE;
 
-/// Decision probability for scale.
-const SCALE_PROBABILITY: f64 = 0.9;
 /// Cohorts and ages shown in the triangle heatmap.
 const HEATMAP_SIZE: usize = 16;
 /// LTV metrics: months.
@@ -174,13 +173,7 @@ impl Context<'_> {
     fn decision(&self, s: &SegmentResult) -> Option<Decision> {
         let (cac, cac_max, p) = (s.cac.as_ref()?, s.cac_max.as_ref()?, s.p_within_max?);
         let level = self.params.level;
-        let (action, confidence) = if p >= SCALE_PROBABILITY {
-            (Action::Scale, p)
-        } else if p >= 0.5 {
-            (Action::Keep, p)
-        } else {
-            (Action::Optimize, 1.0 - p)
-        };
+        let (action, confidence) = crate::decide::verdict(p);
         let horizon = self.computed.ages - 1;
         let still = s.purchases.value - s.purchases_observed;
         let payback = match s.payback {
@@ -267,43 +260,72 @@ fn warnings(ctx: &Context<'_>) -> Vec<String> {
     out
 }
 
-fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
-    let c = ctx.computed;
-    let grain = c.cohorts.grain;
-    let by = &ctx.params.by;
-    let key_columns: Vec<(&str, Format)> = by.iter().map(|k| (k.as_str(), Format::Text)).collect();
-    let with_keys = |extra: &[(&'static str, Format)]| -> Vec<(&str, Format)> {
-        key_columns.iter().cloned().chain(extra.iter().cloned()).collect()
-    };
-    let keys_cells = |keys: &[String]| -> Vec<Cell> {
-        if keys.is_empty() {
-            by.iter().map(|_| Cell::from("all")).collect()
-        } else {
-            keys.iter().map(|k| Cell::from(k.as_str())).collect()
-        }
-    };
-    let ci = |e: &Estimate| -> (Cell, Cell) { (e.ci.map(|c| c.0).into(), e.ci.map(|c| c.1).into()) };
-    let horizon = c.ages - 1;
+/// The `by` key columns before a table's own.
+fn with_keys<'a>(by: &'a [String], extra: &[(&'static str, Format)]) -> Vec<(&'a str, Format)> {
+    by.iter().map(|k| (k.as_str(), Format::Text)).chain(extra.iter().cloned()).collect()
+}
 
+/// A row's key cells: the segment's keys, or `all` in every key column for the total.
+fn keys_cells(by: &[String], keys: &[String]) -> Vec<Cell> {
+    if keys.is_empty() {
+        by.iter().map(|_| Cell::from("all")).collect()
+    } else {
+        keys.iter().map(|k| Cell::from(k.as_str())).collect()
+    }
+}
+
+/// Every segment, then the total when there are segments (with none, the total is the one segment).
+fn segments_and_total<'a>(c: &'a Computed, by: &[String]) -> Vec<&'a SegmentResult> {
+    let mut all: Vec<&SegmentResult> = c.segments.iter().collect();
+    if !by.is_empty() {
+        all.push(&c.total);
+    }
+    all
+}
+
+/// An estimate's interval as two cells (empty without one).
+fn ci(e: &Estimate) -> (Cell, Cell) {
+    (e.ci.map(|c| c.0).into(), e.ci.map(|c| c.1).into())
+}
+
+fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
+    vec![
+        segments_table(ctx, decisions),
+        cohorts_table(ctx),
+        triangle_table(ctx),
+        ltv_table(ctx),
+        development_table(ctx),
+        funnel_table(ctx),
+    ]
+}
+
+/// CAC, LTV and payback per segment, with its decision.
+fn segments_table(ctx: &Context<'_>, decisions: &[Decision]) -> Table {
+    let c = ctx.computed;
+    let by = &ctx.params.by;
+    let horizon = c.ages - 1;
     let mut segments = Table::new(
         "segments",
         &format!("CAC, LTV and payback per segment ({:.0}% intervals)", ctx.params.level * 100.0),
-        &with_keys(&[
-            ("leads", Format::Count),
-            ("spend", Format::Money),
-            ("purchases_observed", Format::Count),
-            ("purchases_projected", Format::Count),
-            ("cac", Format::Money),
-            ("cac_low", Format::Money),
-            ("cac_high", Format::Money),
-            ("ltv_horizon", Format::Money),
-            ("cac_max", Format::Money),
-            ("ltv_to_cac", Format::Number),
-            ("payback_months", Format::Number),
-            ("payback_on_projection", Format::Text),
-            ("p_cac_within_max", Format::Percent),
-            ("decision", Format::Text),
-        ]),
+        &with_keys(
+            by,
+            &[
+                ("leads", Format::Count),
+                ("spend", Format::Money),
+                ("purchases_observed", Format::Count),
+                ("purchases_projected", Format::Count),
+                ("cac", Format::Money),
+                ("cac_low", Format::Money),
+                ("cac_high", Format::Money),
+                ("ltv_horizon", Format::Money),
+                ("cac_max", Format::Money),
+                ("ltv_to_cac", Format::Number),
+                ("payback_months", Format::Number),
+                ("payback_on_projection", Format::Text),
+                ("p_cac_within_max", Format::Percent),
+                ("decision", Format::Text),
+            ],
+        ),
     );
     let mut rows: Vec<&SegmentResult> = c.segments.iter().collect();
     if !by.is_empty() {
@@ -313,7 +335,7 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         let subject = segment(by, &s.keys);
         let decision = decisions.iter().find(|d| d.subject == subject).map_or("", |d| d.action.label());
         let (cac_low, cac_high) = s.cac.as_ref().map_or((Cell::Empty, Cell::Empty), ci);
-        let mut row = keys_cells(&s.keys);
+        let mut row = keys_cells(by, &s.keys);
         row.extend([
             Cell::from(s.leads),
             s.spend.into(),
@@ -333,40 +355,48 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         segments.push(row);
     }
 
+    segments
+}
+
+/// Per segment and cohort: leads, spend, purchases observed and projected, CAC.
+fn cohorts_table(ctx: &Context<'_>) -> Table {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let by = &ctx.params.by;
     let mut cohorts = Table::new(
         "cohorts",
         "Lead cohorts: observed and projected purchases, revenue and CAC",
-        &with_keys(&[
-            ("cohort", Format::Text),
-            ("leads", Format::Count),
-            ("spend", Format::Money),
-            ("latest_age", Format::Count),
-            ("method", Format::Text),
-            ("developed_share", Format::Percent),
-            ("purchases_observed", Format::Count),
-            ("purchases_projected", Format::Number),
-            ("purchases_low", Format::Number),
-            ("purchases_high", Format::Number),
-            ("still_to_come", Format::Number),
-            ("revenue_observed", Format::Money),
-            ("revenue_projected", Format::Money),
-            ("cac", Format::Money),
-            ("cac_low", Format::Money),
-            ("cac_high", Format::Money),
-            ("mack_std_error", Format::Number),
-        ]),
+        &with_keys(
+            by,
+            &[
+                ("cohort", Format::Text),
+                ("leads", Format::Count),
+                ("spend", Format::Money),
+                ("latest_age", Format::Count),
+                ("method", Format::Text),
+                ("developed_share", Format::Percent),
+                ("purchases_observed", Format::Count),
+                ("purchases_projected", Format::Number),
+                ("purchases_low", Format::Number),
+                ("purchases_high", Format::Number),
+                ("still_to_come", Format::Number),
+                ("revenue_observed", Format::Money),
+                ("revenue_projected", Format::Money),
+                ("cac", Format::Money),
+                ("cac_low", Format::Money),
+                ("cac_high", Format::Money),
+                ("mack_std_error", Format::Number),
+            ],
+        ),
     );
     cohorts.in_summary = false;
-    let mut all: Vec<&SegmentResult> = c.segments.iter().collect();
-    if !by.is_empty() {
-        all.push(&c.total);
-    }
+    let all = segments_and_total(c, by);
     for s in &all {
         for (i, r) in s.cohorts.iter().enumerate() {
             let (low, high) = ci(&r.purchases);
             let (cac_low, cac_high) = r.cac.as_ref().map_or((Cell::Empty, Cell::Empty), ci);
             let mack = if s.keys.is_empty() { c.mack.as_ref().map(|m| m.std_error[i]) } else { None };
-            let mut row = keys_cells(&s.keys);
+            let mut row = keys_cells(by, &s.keys);
             row.extend([
                 Cell::from(grain.label(r.period)),
                 r.leads.into(),
@@ -390,22 +420,34 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         }
     }
 
+    cohorts
+}
+
+/// Cumulative purchases per lead cohort and age.
+fn triangle_table(ctx: &Context<'_>) -> Table {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let by = &ctx.params.by;
+    let all = segments_and_total(c, by);
     let mut triangle = Table::new(
         "triangle",
         "Cumulative purchases per lead cohort and age (projected cells flagged)",
-        &with_keys(&[
-            ("cohort", Format::Text),
-            ("age", Format::Count),
-            ("purchases", Format::Number),
-            ("conversion", Format::Percent),
-            ("projected", Format::Text),
-        ]),
+        &with_keys(
+            by,
+            &[
+                ("cohort", Format::Text),
+                ("age", Format::Count),
+                ("purchases", Format::Number),
+                ("conversion", Format::Percent),
+                ("projected", Format::Text),
+            ],
+        ),
     );
     triangle.in_summary = false;
     for s in &all {
         for r in &s.cohorts {
             for (age, value) in r.cumulative.iter().enumerate() {
-                let mut row = keys_cells(&s.keys);
+                let mut row = keys_cells(by, &s.keys);
                 row.extend([
                     Cell::from(grain.label(r.period)),
                     (age as u64).into(),
@@ -418,17 +460,29 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         }
     }
 
+    triangle
+}
+
+/// Net revenue per customer by months since the first order.
+fn ltv_table(ctx: &Context<'_>) -> Table {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let by = &ctx.params.by;
+    let all = segments_and_total(c, by);
     let mut ltv = Table::new(
         "ltv",
         &format!("Net revenue per customer by months since the first order ({:.0}% intervals)", ctx.params.level * 100.0),
-        &with_keys(&[
-            ("months", Format::Number),
-            ("ltv", Format::Money),
-            ("ltv_low", Format::Money),
-            ("ltv_high", Format::Money),
-            ("customers", Format::Count),
-            ("projected", Format::Text),
-        ]),
+        &with_keys(
+            by,
+            &[
+                ("months", Format::Number),
+                ("ltv", Format::Money),
+                ("ltv_low", Format::Money),
+                ("ltv_high", Format::Money),
+                ("customers", Format::Count),
+                ("projected", Format::Text),
+            ],
+        ),
     );
     ltv.in_summary = false;
     for s in &all {
@@ -438,7 +492,7 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         for k in 0..c.ages {
             let e = ctx.ltv_estimate(s, k);
             let (low, high) = ci(&e);
-            let mut row = keys_cells(&s.keys);
+            let mut row = keys_cells(by, &s.keys);
             row.extend([
                 Cell::from(months(grain, k)),
                 e.value.into(),
@@ -451,6 +505,12 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         }
     }
 
+    ltv
+}
+
+/// The pooled lag profile.
+fn development_table(ctx: &Context<'_>) -> Table {
+    let c = ctx.computed;
     let mut development = Table::new(
         "development",
         "Development of all lead cohorts: chain-ladder link factors with Mack's sigma, and the pooled lag profile",
@@ -470,6 +530,12 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         development.push(vec![Cell::from(k as u64), factor.into(), sigma.into(), (*share).into(), (*developed).into()]);
     }
 
+    development
+}
+
+/// The weekly lower funnel per channel.
+fn funnel_table(ctx: &Context<'_>) -> Table {
+    let c = ctx.computed;
     let stages = &c.cohorts.stages;
     let mut columns: Vec<(String, Format)> =
         vec![("channel".into(), Format::Text), ("week".into(), Format::Text), ("leads".into(), Format::Count)];
@@ -494,23 +560,36 @@ fn tables(ctx: &Context<'_>, decisions: &[Decision]) -> Vec<Table> {
         }
         funnel.push(row);
     }
-    vec![segments, cohorts, triangle, ltv, development, funnel]
+    funnel
 }
 
-fn charts(ctx: &Context<'_>) -> Vec<Chart> {
+/// The small print of every chart: source, cohorts, interval level.
+fn chart_note(ctx: &Context<'_>) -> String {
     let c = ctx.computed;
     let grain = c.cohorts.grain;
-    let total = &c.total;
-    let horizon = c.ages - 1;
-    let note = format!(
+    format!(
         "Source: leads, orders and spend; {} cohorts {} to {}; {:.0}% intervals",
         grain.name(),
         grain.label(c.cohorts.periods[0]),
         grain.label(c.cohorts.last_period),
         ctx.params.level * 100.0
-    );
-    let mut charts = Vec::new();
+    )
+}
 
+fn charts(ctx: &Context<'_>) -> Vec<Chart> {
+    let note = chart_note(ctx);
+    let mut charts = Vec::new();
+    triangle_chart(ctx, &note, &mut charts);
+    ltv_chart(ctx, &note, &mut charts);
+    cac_and_payback_charts(ctx, &note, &mut charts);
+    charts
+}
+
+/// The triangle: cumulative conversion, projected cells marked.
+fn triangle_chart(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>) {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let total = &c.total;
     // 1. The triangle: cumulative conversion, projected cells marked.
     let shown: Vec<&CohortResult> = total.cohorts.iter().rev().take(HEATMAP_SIZE).rev().collect();
     let ages = c.ages.min(HEATMAP_SIZE);
@@ -539,7 +618,14 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
         .series(series)
         .table("triangle"),
     );
+}
 
+/// Cumulative LTV per customer cohort (observed).
+fn ltv_chart(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>) {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let total = &c.total;
+    let horizon = c.ages - 1;
     // 2. Cumulative LTV per customer cohort (observed).
     let table = ctx.customers_of(&[]);
     let step = if grain == Grain::Week { 4 } else { 1 };
@@ -579,7 +665,13 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
         .series(series)
         .table("ltv"),
     );
+}
 
+/// CAC against the maximum CAC per paid segment, and the payback curves.
+fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>) {
+    let c = ctx.computed;
+    let grain = c.cohorts.grain;
+    let horizon = c.ages - 1;
     // 3. CAC against the maximum CAC per paid segment.
     let paid: Vec<&SegmentResult> = c.segments.iter().filter(|s| s.cac.is_some() && s.cac_max.is_some()).collect();
     if !paid.is_empty() {
@@ -656,7 +748,6 @@ fn charts(ctx: &Context<'_>) -> Vec<Chart> {
                 .reference(Some(("CAC paid back".into(), 1.0))),
         );
     }
-    charts
 }
 
 /// Builds the analysis from the computed cohorts.

@@ -8,7 +8,7 @@ use upshot_data::{Dataset, TableKind};
 use upshot_stats::percentile_interval;
 use upshot_stats::rng::stream;
 
-use crate::triangle::{Cohorts, Grain, SegmentCohorts, SegmentCustomers, Spec, build};
+use crate::prepare::{Cohorts, Grain, SegmentCohorts, SegmentCustomers, Spec, build};
 use crate::{CohortsError, Exclusions, LOWER_FUNNEL, Params, ProjectionRule};
 use upshot_development::chainladder::{MackFit, Triangle};
 use upshot_development::projection::{Method, Projection, Setup, auto_methods, developed_shares, lag_profile, project};
