@@ -1,7 +1,7 @@
 //! The present layer of the brand test: from the model's estimates and the decide layer's call
 //! to money, metrics, the decision with its sentence, tables and charts.
 
-use upshot_result::format::{count, money, number, percent, probability, range, signed_percent, with_interval};
+use upshot_result::format::{count, level_text, money, number, percent, probability, range, signed_percent, with_interval};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::regression::RobustEstimate;
 use upshot_stats::{normal_cdf, normal_quantile};
@@ -118,6 +118,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         e.econ.break_even_cpa,
     );
     let decision = decision(test, params, &e, call, currency);
+    let decision_row = decision.clone();
     let (context, warnings) = words(test, inference, params, &e, &decision, currency);
     let off_mean = mean_where(&test.units.outcomes[0], &test.units.on, false);
     Analysis {
@@ -126,7 +127,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         metrics: metrics(inference, params, &e, currency),
         decisions: vec![decision],
         warnings,
-        tables: tables(test, &e.components, &e.econ),
+        tables: std::iter::once(overview(params, &e, &decision_row)).chain(tables(test, &e.components, &e.econ)).collect(),
         charts: charts(test, inference, params, &e.components, off_mean, e.unit_word),
     }
 }
@@ -384,6 +385,55 @@ fn words(
 fn mean_where(values: &[f64], on: &[bool], state: bool) -> f64 {
     let (sum, n) = values.iter().zip(on).filter(|(_, o)| **o == state).fold((0.0, 0usize), |(s, n), (v, _)| (s + v, n + 1));
     if n > 0 { sum / n as f64 } else { f64::NAN }
+}
+
+/// The page's lead table: the brand campaigns' incremental purchases, iCPA and iROAS with their
+/// intervals against break-even, and the call.
+fn overview(params: &Params, e: &Estimates, decision: &Decision) -> Table {
+    let mut table = Table::new(
+        "overview",
+        &format!("Brand search on/off: incremental purchases and their cost ({} intervals)", level_text(e.level)),
+        &[
+            ("campaigns", Format::Text),
+            ("on_units", Format::Count),
+            ("off_units", Format::Count),
+            ("incremental_purchases", Format::Count),
+            ("incremental_low", Format::Count),
+            ("incremental_high", Format::Count),
+            ("brand_spend", Format::Money),
+            ("icpa", Format::Money),
+            ("icpa_low", Format::Money),
+            ("icpa_high", Format::Money),
+            ("break_even_cpa", Format::Money),
+            ("iroas", Format::Number),
+            ("iroas_low", Format::Number),
+            ("iroas_high", Format::Number),
+            ("decision", Format::Text),
+        ],
+    )
+    .interval("incremental_purchases", "incremental_low", "incremental_high")
+    .interval("icpa", "icpa_low", "icpa_high")
+    .interval("iroas", "iroas_low", "iroas_high")
+    .lead();
+    let cost = e.econ.cost;
+    table.push(vec![
+        params.brand_campaigns.join(", ").into(),
+        (e.econ.on_units as u64).into(),
+        (e.off_units as u64).into(),
+        e.total.0.into(),
+        e.total.1.into(),
+        e.total.2.into(),
+        cost.into(),
+        e.icpa.into(),
+        e.icpa_ci.0.into(),
+        e.icpa_ci.1.into(),
+        e.econ.break_even_cpa.into(),
+        (e.revenue_total.0 / cost).into(),
+        (e.revenue_total.1 / cost).into(),
+        (e.revenue_total.2 / cost).into(),
+        decision.action.label().into(),
+    ]);
+    table
 }
 
 fn tables(test: &TestData, components: &[(f64, f64, f64)], econ: &Economics) -> Vec<Table> {

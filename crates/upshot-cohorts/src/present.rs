@@ -326,7 +326,9 @@ fn segments_table(ctx: &Context<'_>, decisions: &[Decision]) -> Table {
                 ("decision", Format::Text),
             ],
         ),
-    );
+    )
+    .interval("cac", "cac_low", "cac_high")
+    .lead();
     let mut rows: Vec<&SegmentResult> = c.segments.iter().collect();
     if !by.is_empty() {
         rows.push(&c.total);

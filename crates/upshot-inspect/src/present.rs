@@ -43,7 +43,8 @@ fn channels(t: &Totals, currency: &str) -> (Vec<Metric>, Table) {
             ("revenue", Format::Money),
             ("roas", Format::Number),
         ],
-    );
+    )
+    .lead();
     for (segment, cell) in
         std::iter::once((Segment::all(), all)).chain(channels.iter().map(|c| (Segment::one("channel", c), &totals[c])))
     {

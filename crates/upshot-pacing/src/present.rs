@@ -1,7 +1,7 @@
 //! The present layer of pacing: from paces and the decide layer's verdicts to metrics, flags,
 //! decisions, tables and charts.
 
-use upshot_result::format::{count, money, percent, signed_percent};
+use upshot_result::format::{count, level_text, money, percent, signed_percent};
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::{normal_cdf, normal_quantile};
 
@@ -113,6 +113,54 @@ pub(crate) fn flag(line: &Line, currency: &str, level: f64) -> Option<(Action, f
         Standing::OnPace => format!("On pace: {reach} at a {cost_text}"),
     };
     Some((action, confidence, text))
+}
+
+/// The page's lead table: one row per channel (and the total) on the metric it is judged on,
+/// plan against the month-end run rate, the cost per unit against plan, and the flag.
+fn overview(c: &Computed, decisions: &[Decision]) -> Table {
+    let mut table = Table::new(
+        "overview",
+        &format!("By channel: month-end run rate against plan ({} intervals)", level_text(c.level)),
+        &[
+            ("channel", Format::Text),
+            ("metric", Format::Text),
+            ("plan", Format::Count),
+            ("fact_to_date", Format::Count),
+            ("run_rate", Format::Count),
+            ("run_rate_low", Format::Count),
+            ("run_rate_high", Format::Count),
+            ("plan_completion", Format::Percent),
+            ("completion_low", Format::Percent),
+            ("completion_high", Format::Percent),
+            ("cost_per_unit", Format::Money),
+            ("cost_per_unit_plan", Format::Money),
+            ("flag", Format::Text),
+        ],
+    )
+    .interval("run_rate", "run_rate_low", "run_rate_high")
+    .interval("plan_completion", "completion_low", "completion_high")
+    .lead();
+    for line in std::iter::once(&c.total).chain(&c.channels) {
+        let Some(pace) = key_metric(line) else { continue };
+        let costs = unit_cost(line, pace);
+        let decision = decisions.iter().find(|d| line.channel != "all" && d.subject.get("channel") == Some(&line.channel));
+        table.push(vec![
+            line.channel.as_str().into(),
+            volume_name(&pace.metric).into(),
+            pace.plan.into(),
+            pace.fact_to_date.into(),
+            pace.run_rate.month_end.into(),
+            pace.run_rate.low.into(),
+            pace.run_rate.high.into(),
+            pace.completion().map(|c| c.0).into(),
+            pace.completion().map(|c| c.1).into(),
+            pace.completion().map(|c| c.2).into(),
+            costs.map(|c| c.0).into(),
+            costs.map(|c| c.1).into(),
+            decision.map_or(Cell::Empty, |d| d.action.label().into()),
+        ]);
+    }
+    table
 }
 
 fn tables(c: &Computed) -> Vec<Table> {
@@ -307,6 +355,7 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
         .collect();
     decisions.sort_by(|a, b| Decision::order(&a.1, &b.1));
     let decisions: Vec<Decision> = decisions.into_iter().map(|(_, d)| d).collect();
+    let tables = std::iter::once(overview(c, &decisions)).chain(tables(c)).collect();
     let headline = match key_metric(&c.total).and_then(|p| p.completion().map(|x| (p, x))) {
         Some((p, (x, low, high))) => {
             let scale: Vec<String> = decisions
@@ -353,13 +402,5 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
             signed_percent(OVER_COST)
         ),
     ];
-    Analysis {
-        headline,
-        context,
-        metrics,
-        decisions,
-        warnings: c.warnings.clone(),
-        tables: tables(c),
-        charts: charts(c, currency),
-    }
+    Analysis { headline, context, metrics, decisions, warnings: c.warnings.clone(), tables, charts: charts(c, currency) }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use upshot_result::format::count;
 use upshot_result::{Analysis, ResultJson, Table};
 
-use crate::{cell_text, metric_value, segment_text};
+use crate::{metric_value, segment_text};
 
 const INLINE_ROWS: usize = 50;
 /// Metrics listed in the page; all are in result.json.
@@ -27,15 +27,18 @@ figure{margin:1rem 0 2rem;break-inside:avoid}figure svg{width:100%;height:auto;b
 
 fn table_html(out: &mut String, table: &Table, currency: &str) {
     let _ = writeln!(out, "<table><caption>{}</caption><thead><tr>", esc(&table.title));
-    for column in &table.columns {
-        let _ = write!(out, "<th>{}</th>", esc(&column.name));
+    let shown = crate::display(table, INLINE_ROWS, currency);
+    for header in &shown.headers {
+        let _ = write!(out, "<th>{}</th>", esc(header));
     }
     let _ = writeln!(out, "</tr></thead><tbody>");
-    for row in table.rows.iter().take(INLINE_ROWS) {
+    for (row, source) in shown.rows.iter().zip(&table.rows) {
         let _ = write!(out, "<tr>");
-        for (cell, column) in row.iter().zip(&table.columns) {
-            let class = if matches!(cell, upshot_result::Cell::Text(_)) { "" } else { " class=\"n\"" };
-            let _ = write!(out, "<td{class}>{}</td>", esc(&cell_text(cell, &column.format, currency)));
+        let values = source.iter().zip(&table.columns).filter(|(_, c)| c.role == upshot_result::Role::Value);
+        for ((text, (cell, _)), numeric) in row.iter().zip(values).zip(&shown.numeric) {
+            let numeric = *numeric && !matches!(cell, upshot_result::Cell::Text(_));
+            let class = if numeric { " class=\"n\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", esc(text));
         }
         let _ = writeln!(out, "</tr>");
     }
@@ -62,6 +65,9 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
     for line in &analysis.context {
         let _ = writeln!(out, "<p class=\"context\">{}</p>", esc(line));
     }
+    for table in analysis.tables.iter().filter(|t| t.lead) {
+        table_html(&mut out, table, currency);
+    }
     if !run.decisions.is_empty() {
         let _ = writeln!(out, "<h2>Decisions</h2><ul>");
         for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
@@ -84,35 +90,6 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             );
         }
     }
-    if !run.metrics.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2>Key numbers</h2><table><thead><tr><th>metric</th><th>segment</th><th>estimate</th><th>interval</th></tr></thead><tbody>"
-        );
-        for metric in run.metrics.iter().take(INLINE_METRICS) {
-            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
-                (Some(low), Some(high), Some(level)) => format!(
-                    "{} to {} ({:.0}%)",
-                    metric_value(metric, Some(low), currency),
-                    metric_value(metric, Some(high), currency),
-                    level * 100.0
-                ),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&metric.name),
-                esc(&segment_text(metric)),
-                esc(&metric_value(metric, Some(metric.estimate), currency)),
-                esc(&interval)
-            );
-        }
-        let _ = writeln!(out, "</tbody></table>");
-        if run.metrics.len() > INLINE_METRICS {
-            let _ = writeln!(out, "<p>All {} metrics are in <code>result.json</code>.</p>", run.metrics.len());
-        }
-    }
     if !analysis.charts.is_empty() {
         let _ = writeln!(out, "<h2>Charts</h2>");
         for (chart, svg) in analysis.charts.iter().zip(svgs) {
@@ -121,7 +98,7 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
                 writeln!(out, "<figure id=\"chart-{}\" aria-label=\"{}\">{svg}</figure>", esc(&chart.name), esc(&chart.title));
         }
     }
-    let inline: Vec<&Table> = analysis.tables.iter().filter(|t| t.in_summary).collect();
+    let inline: Vec<&Table> = analysis.tables.iter().filter(|t| t.in_summary && !t.lead).collect();
     if !inline.is_empty() {
         let _ = writeln!(out, "<h2>Tables</h2>");
         for table in inline {
@@ -154,6 +131,35 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             let _ = writeln!(out, "<li>{}</li>", esc(warning));
         }
         let _ = writeln!(out, "</ul>");
+    }
+    if !run.metrics.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Appendix: every metric</h2><table><thead><tr><th>metric</th><th>segment</th><th>estimate</th><th>interval</th></tr></thead><tbody>"
+        );
+        for metric in run.metrics.iter().take(INLINE_METRICS) {
+            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
+                (Some(low), Some(high), Some(level)) => format!(
+                    "{} to {} ({:.0}%)",
+                    metric_value(metric, Some(low), currency),
+                    metric_value(metric, Some(high), currency),
+                    level * 100.0
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&metric.name),
+                esc(&segment_text(metric)),
+                esc(&metric_value(metric, Some(metric.estimate), currency)),
+                esc(&interval)
+            );
+        }
+        let _ = writeln!(out, "</tbody></table>");
+        if run.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "<p>All {} metrics are in <code>result.json</code>.</p>", run.metrics.len());
+        }
     }
     let _ = writeln!(
         out,

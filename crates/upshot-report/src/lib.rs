@@ -152,6 +152,45 @@ pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) 
     }
 }
 
+/// A table as people read it: headers and cell texts, each value column with its interval
+/// folded in (`$65 ($63 to $68)`), and whether each column is numeric.
+pub(crate) struct Display {
+    pub(crate) headers: Vec<String>,
+    pub(crate) numeric: Vec<bool>,
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+pub(crate) fn display(table: &upshot_result::Table, rows: usize, currency: &str) -> Display {
+    use upshot_result::Role;
+    let shown: Vec<usize> = (0..table.columns.len()).filter(|&i| table.columns[i].role == Role::Value).collect();
+    let headers = shown.iter().map(|&i| table.columns[i].name.clone()).collect();
+    let numeric = shown.iter().map(|&i| table.columns[i].format != Format::Text).collect();
+    let text = |row: &[Cell], i: usize| cell_text(&row[i], &table.columns[i].format, currency);
+    let rows = table
+        .rows
+        .iter()
+        .take(rows)
+        .map(|row| {
+            shown
+                .iter()
+                .map(|&i| {
+                    let value = text(row, i);
+                    let low = table.columns.get(i + 1).filter(|c| c.role == Role::Low).map(|_| text(row, i + 1));
+                    let high = table.columns.get(i + 2).filter(|c| c.role == Role::High).map(|_| text(row, i + 2));
+                    match (low, high) {
+                        (Some(low), Some(high)) if !value.is_empty() && (!low.is_empty() || !high.is_empty()) => {
+                            let or_open = |end: String, open: &str| if end.is_empty() { open.to_string() } else { end };
+                            format!("{value} ({} to {})", or_open(low, "n/a"), or_open(high, "unbounded"))
+                        }
+                        _ => value,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Display { headers, numeric, rows }
+}
+
 /// Formats a table cell for people (CSV keeps raw values).
 pub(crate) fn cell_text(cell: &Cell, format: &Format, currency: &str) -> String {
     match cell {
@@ -173,4 +212,37 @@ pub(crate) fn cell_text(cell: &Cell, format: &Format, currency: &str) -> String 
 /// `channel=meta, campaign=x` for a segment, or `all` for the headline row.
 pub(crate) fn segment_text(metric: &Metric) -> String {
     metric.segment.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use upshot_result::{Cell, Format, Table};
+
+    #[test]
+    fn interval_columns_fold_into_their_value_and_csv_keeps_them() {
+        let mut table = Table::new(
+            "overview",
+            "By channel",
+            &[
+                ("channel", Format::Text),
+                ("cac", Format::Money),
+                ("cac_low", Format::Money),
+                ("cac_high", Format::Money),
+                ("customers", Format::Count),
+            ],
+        )
+        .interval("cac", "cac_low", "cac_high")
+        .lead();
+        table.push(vec!["meta".into(), 122.4.into(), 110.0.into(), 138.2.into(), 512.0.into()]);
+        table.push(vec!["youtube".into(), 53.5.into(), 49.9.into(), Cell::Empty, 1317.0.into()]);
+        table.push(vec!["organic".into(), Cell::Empty, Cell::Empty, Cell::Empty, 1191.0.into()]);
+        let shown = super::display(&table, 10, "USD");
+        assert_eq!(shown.headers, ["channel", "cac", "customers"]);
+        assert_eq!(shown.rows[0], ["meta", "$122 ($110 to $138)", "512"]);
+        assert_eq!(shown.rows[1], ["youtube", "$53.50 ($49.90 to unbounded)", "1,317"]);
+        assert_eq!(shown.rows[2], ["organic", "", "1,191"]);
+        assert_eq!(shown.numeric, [false, true, true]);
+        let csv = crate::tables::csv(&table);
+        assert!(csv.starts_with("channel,cac,cac_low,cac_high,customers\n"), "{csv}");
+    }
 }

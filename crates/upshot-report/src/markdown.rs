@@ -5,7 +5,7 @@ use std::fmt::Write;
 use upshot_result::format::count;
 use upshot_result::{Analysis, ResultJson, Table};
 
-use crate::{cell_text, metric_value, segment_text};
+use crate::{display, metric_value, segment_text};
 
 /// Rows of a table shown inline; the CSV always has all of them.
 const INLINE_ROWS: usize = 25;
@@ -18,12 +18,12 @@ fn escape(text: &str) -> String {
 
 pub(crate) fn table_markdown(out: &mut String, table: &Table, currency: &str) {
     let _ = writeln!(out, "**{}**\n", escape(&table.title));
-    let header: Vec<String> = table.columns.iter().map(|c| escape(&c.name)).collect();
+    let shown = display(table, INLINE_ROWS, currency);
+    let header: Vec<String> = shown.headers.iter().map(|h| escape(h)).collect();
     let _ = writeln!(out, "| {} |", header.join(" | "));
-    let _ = writeln!(out, "|{}|", table.columns.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
-    for row in table.rows.iter().take(INLINE_ROWS) {
-        let cells: Vec<String> =
-            row.iter().zip(&table.columns).map(|(cell, column)| escape(&cell_text(cell, &column.format, currency))).collect();
+    let _ = writeln!(out, "|{}|", shown.headers.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    for row in &shown.rows {
+        let cells: Vec<String> = row.iter().map(|cell| escape(cell)).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     if table.rows.len() > INLINE_ROWS {
@@ -40,6 +40,9 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
         let _ = writeln!(out, "{line}  ");
     }
     let _ = writeln!(out);
+    for table in analysis.tables.iter().filter(|t| t.lead) {
+        table_markdown(&mut out, table, currency);
+    }
     if !run.decisions.is_empty() {
         let _ = writeln!(out, "## Decisions\n");
         for decision in run.decisions.iter().take(crate::INLINE_DECISIONS) {
@@ -62,41 +65,13 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
         }
         let _ = writeln!(out);
     }
-    if !run.metrics.is_empty() {
-        let _ = writeln!(out, "## Key numbers\n");
-        let _ = writeln!(out, "| metric | segment | estimate | interval |");
-        let _ = writeln!(out, "|---|---|---|---|");
-        for metric in run.metrics.iter().take(INLINE_METRICS) {
-            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
-                (Some(low), Some(high), Some(level)) => format!(
-                    "{} to {} ({:.0}%)",
-                    metric_value(metric, Some(low), currency),
-                    metric_value(metric, Some(high), currency),
-                    level * 100.0
-                ),
-                _ => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                metric.name,
-                escape(&segment_text(metric)),
-                metric_value(metric, Some(metric.estimate), currency),
-                interval
-            );
-        }
-        if run.metrics.len() > INLINE_METRICS {
-            let _ = writeln!(out, "\nAll {} metrics are in `result.json`.", run.metrics.len());
-        }
-        let _ = writeln!(out);
-    }
     if !analysis.charts.is_empty() {
         let _ = writeln!(out, "## Charts\n");
         for chart in &analysis.charts {
             let _ = writeln!(out, "![{}](charts/{}.png)\n", escape(&chart.title), chart.name);
         }
     }
-    let inline: Vec<&Table> = analysis.tables.iter().filter(|t| t.in_summary).collect();
+    let inline: Vec<&Table> = analysis.tables.iter().filter(|t| t.in_summary && !t.lead).collect();
     if !inline.is_empty() {
         let _ = writeln!(out, "## Tables\n");
         for table in inline {
@@ -126,6 +101,34 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
     }
     for warning in &run.warnings {
         let _ = writeln!(out, "- {warning}");
+    }
+    let _ = writeln!(out);
+    if !run.metrics.is_empty() {
+        let _ = writeln!(out, "## Appendix: every metric\n");
+        let _ = writeln!(out, "| metric | segment | estimate | interval |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for metric in run.metrics.iter().take(INLINE_METRICS) {
+            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
+                (Some(low), Some(high), Some(level)) => format!(
+                    "{} to {} ({:.0}%)",
+                    metric_value(metric, Some(low), currency),
+                    metric_value(metric, Some(high), currency),
+                    level * 100.0
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                metric.name,
+                escape(&segment_text(metric)),
+                metric_value(metric, Some(metric.estimate), currency),
+                interval
+            );
+        }
+        if run.metrics.len() > INLINE_METRICS {
+            let _ = writeln!(out, "\nAll {} metrics are in `result.json`.", run.metrics.len());
+        }
     }
     let _ = writeln!(
         out,

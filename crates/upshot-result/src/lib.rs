@@ -426,6 +426,18 @@ impl From<Option<f64>> for Cell {
     }
 }
 
+/// What a column holds: a value, or an end of the interval of the column before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// A value of its own.
+    #[default]
+    Value,
+    /// The lower end of the interval of the value column before it.
+    Low,
+    /// The upper end of that interval.
+    High,
+}
+
 /// A column of a [`Table`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
@@ -433,6 +445,10 @@ pub struct Column {
     pub name: String,
     /// How values are written in summaries (CSV keeps raw values).
     pub format: Format,
+    /// A value or an interval end: summaries write `value (low to high)` in one cell; CSV and
+    /// the workbook keep the three columns.
+    #[serde(default)]
+    pub role: Role,
 }
 
 /// A table behind a chart or a summary section; written to `tables/<name>.csv`.
@@ -448,6 +464,10 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Whether summaries show it inline (long tables live only in `tables/`).
     pub in_summary: bool,
+    /// The page's lead table: one row per channel (or campaign, segment) in the reader's terms,
+    /// shown right under the headline, before the decisions.
+    #[serde(default)]
+    pub lead: bool,
 }
 
 impl Table {
@@ -456,10 +476,40 @@ impl Table {
         Self {
             name: name.to_string(),
             title: title.to_string(),
-            columns: columns.iter().map(|(name, format)| Column { name: name.to_string(), format: format.clone() }).collect(),
+            columns: columns
+                .iter()
+                .map(|(name, format)| Column { name: name.to_string(), format: format.clone(), role: Role::Value })
+                .collect(),
             rows: Vec::new(),
             in_summary: true,
+            lead: false,
         }
+    }
+
+    /// Marks `low` and `high` as the interval of `value`; they must be the two columns right
+    /// after it (a programming error otherwise, checked in debug builds).
+    pub fn interval(mut self, value: &str, low: &str, high: &str) -> Self {
+        let at = self.columns.iter().position(|c| c.name == value);
+        debug_assert!(
+            at.is_some_and(|i| self.columns.get(i + 1).is_some_and(|c| c.name == low)
+                && self.columns.get(i + 2).is_some_and(|c| c.name == high)),
+            "interval columns of {value} in table {}",
+            self.name
+        );
+        if let Some(i) = at {
+            for (offset, role) in [(1, Role::Low), (2, Role::High)] {
+                if let Some(column) = self.columns.get_mut(i + offset) {
+                    column.role = role;
+                }
+            }
+        }
+        self
+    }
+
+    /// Makes this the page's lead table, builder style.
+    pub fn lead(mut self) -> Self {
+        self.lead = true;
+        self
     }
 
     /// Appends a row; panics in debug builds when its width is wrong, which is a

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use upshot_result::format::{count, money, percent, probability, with_interval};
+use upshot_result::format::{count, level_text, money, percent, probability, with_interval};
 use upshot_result::{
     Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table, Unit, names,
 };
@@ -136,6 +136,57 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
         reason: format!("{base}; {why}"),
         stake: Some(m.cost),
     }
+}
+
+/// The page's lead table: per channel, spend, purchases (observed and projected), CAC and shrunk
+/// CAC with its interval, and how its ads were called.
+fn overview(c: &Computed, params: &Params) -> Table {
+    let mut table = Table::new(
+        "overview",
+        &format!("By channel: CAC and the calls on its ads ({} intervals)", level_text(params.level)),
+        &[
+            ("channel", Format::Text),
+            ("cost", Format::Money),
+            ("clicks", Format::Count),
+            ("purchases", Format::Count),
+            ("purchases_projected", Format::Count),
+            ("cac", Format::Money),
+            ("cac_shrunk", Format::Money),
+            ("cac_shrunk_low", Format::Money),
+            ("cac_shrunk_high", Format::Money),
+            ("ads", Format::Count),
+            ("scale", Format::Count),
+            ("optimize", Format::Count),
+            ("pause", Format::Count),
+            ("needs_data", Format::Count),
+        ],
+    )
+    .interval("cac_shrunk", "cac_shrunk_low", "cac_shrunk_high")
+    .lead();
+    let ads = &c.levels[LEVELS.len() - 1];
+    for channel in &c.levels[0] {
+        let m = &channel.measures;
+        let shrunk = cac(channel);
+        let of_channel = |d: &&AdDecision| ads[d.index].keys[0] == channel.keys[0];
+        let calls = |a: Action| c.decisions.iter().filter(of_channel).filter(|d| action(&d.verdict) == a).count() as u64;
+        table.push(vec![
+            channel.keys[0].as_str().into(),
+            m.cost.into(),
+            m.clicks.into(),
+            m.purchases.into(),
+            channel.projected_purchases(channel.posterior.mean()).into(),
+            (m.purchases > 0.0 && m.cost > 0.0).then(|| m.cost / m.purchases).into(),
+            shrunk.map(|s| s.0).into(),
+            shrunk.map(|s| s.1).into(),
+            shrunk.map(|s| s.2).into(),
+            (ads.iter().filter(|a| a.keys[0] == channel.keys[0]).count() as u64).into(),
+            calls(Action::Scale).into(),
+            calls(Action::Optimize).into(),
+            calls(Action::Pause).into(),
+            calls(Action::NeedsData).into(),
+        ]);
+    }
+    table
 }
 
 fn tables(c: &Computed, params: &Params) -> Vec<Table> {
@@ -461,7 +512,7 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
         metrics,
         decisions,
         warnings: c.warnings.clone(),
-        tables: tables(c, params),
+        tables: std::iter::once(overview(c, params)).chain(tables(c, params)).collect(),
         charts: charts(c, params, currency),
     }
 }

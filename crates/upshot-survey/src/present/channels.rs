@@ -1,7 +1,7 @@
 //! Per channel: click, survey and blended customers, the multiplier, CAC and its odds against the
 //! target; the metrics, decisions, warnings and tables built from them.
 
-use upshot_result::format::{count, money, number, probability};
+use upshot_result::format::{count, level_text, money, number, probability};
 use upshot_result::{Action, Cell as TableCell, Decision, Format, Metric, Segment, Table, Unit, names};
 use upshot_stats::wilson_interval;
 
@@ -204,6 +204,52 @@ pub(super) fn warnings(ctx: &Ctx<'_>, rows: &[ChannelRow], warnings: &mut Vec<St
     }
 }
 
+/// The page's lead table: per channel, new customers by click and blended by the survey, and
+/// the CAC both ways against the target, with the call.
+pub(super) fn overview(ctx: &Ctx<'_>, rows: &[ChannelRow], decisions: &[Decision]) -> Table {
+    let mut table = Table::new(
+        "overview",
+        &format!("By channel: new customers and CAC, click vs survey-blended ({} intervals)", level_text(ctx.level)),
+        &[
+            ("channel", Format::Text),
+            ("spend", Format::Money),
+            ("click_customers", Format::Count),
+            ("blended_customers", Format::Count),
+            ("blended_low", Format::Count),
+            ("blended_high", Format::Count),
+            ("multiplier", Format::Number),
+            ("click_cac", Format::Money),
+            ("blended_cac", Format::Money),
+            ("blended_cac_low", Format::Money),
+            ("blended_cac_high", Format::Money),
+            ("target_cac", Format::Money),
+            ("decision", Format::Text),
+        ],
+    )
+    .interval("blended_customers", "blended_low", "blended_high")
+    .interval("blended_cac", "blended_cac_low", "blended_cac_high")
+    .lead();
+    for row in rows {
+        let decision = decisions.iter().find(|d| d.subject.get("channel") == Some(&row.name));
+        table.push(vec![
+            row.name.as_str().into(),
+            row.spend.into(),
+            row.click.into(),
+            row.blended.into(),
+            row.blended_ci.map(|c| c.0).into(),
+            row.blended_ci.map(|c| c.1).into(),
+            row.multiplier.into(),
+            row.click_cac.into(),
+            row.blended_cac.into(),
+            row.cac_ci.0.into(),
+            row.cac_ci.1.into(),
+            row.target.into(),
+            decision.map_or(TableCell::Empty, |d| d.action.label().into()),
+        ]);
+    }
+    table
+}
+
 /// The channel table and the sources of blended customers.
 pub(super) fn tables(ctx: &Ctx<'_>, rows: &[ChannelRow], decisions: &[Decision]) -> [Table; 2] {
     let point = ctx.point;
@@ -230,6 +276,8 @@ pub(super) fn tables(ctx: &Ctx<'_>, rows: &[ChannelRow], decisions: &[Decision])
             ("decision", Format::Text),
         ],
     );
+    // In tables/ and the workbook; the page leads with the narrower overview.
+    channel_table.in_summary = false;
     let mut source_table = Table::new(
         "blended_sources",
         "Where each channel's blended customers come from, and their first-order revenue",

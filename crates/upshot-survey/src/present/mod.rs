@@ -113,6 +113,7 @@ pub(crate) fn build(
     let decisions = channels::decisions(&ctx, &rows);
     channels::metrics(&ctx, &rows, &mut metrics);
     channels::warnings(&ctx, &rows, &mut warnings);
+    let overview = channels::overview(&ctx, &rows, &decisions);
     let [channel_table, source_table] = channels::tables(&ctx, &rows, &decisions);
     let dark = sections::dark(&ctx, &agreement.confusion);
     let answers = sections::answers(&ctx, &mut warnings);
@@ -132,6 +133,7 @@ pub(crate) fn build(
         decisions,
         warnings,
         tables: vec![
+            overview,
             channel_table,
             response_table,
             agreement.agreement_table,
