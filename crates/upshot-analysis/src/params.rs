@@ -5,6 +5,13 @@ use std::collections::BTreeMap;
 
 use upshot_data::AnalysisError;
 
+/// Reads a `[params]` table into a kind's raw parameter struct (declared with
+/// `#[serde(deny_unknown_fields)]`, so an unknown key is an error that names it); the kind's
+/// `from_table` then checks the values once.
+pub fn read<T: serde::de::DeserializeOwned>(table: &toml::Table) -> Result<T, AnalysisError> {
+    toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| AnalysisError::Params(e.to_string()))
+}
+
 /// Target CAC of a `[params]` table (survey, segments): one for every channel, or per channel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TargetCac {

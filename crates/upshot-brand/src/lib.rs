@@ -93,8 +93,7 @@ pub struct Params {
 impl Params {
     /// Reads `[params]`; unknown keys are errors that name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self, BrandError> {
-        let raw: RawParams =
-            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| BrandError::Params(e.to_string()))?;
+        let raw: RawParams = upshot_analysis::params::read(table)?;
         let params = Params {
             brand_campaigns: raw.brand_campaigns.unwrap_or_else(|| vec!["*brand*".to_string()]),
             draws: raw.draws.unwrap_or(10_000),

@@ -168,8 +168,7 @@ impl Default for Params {
 impl Params {
     /// Reads `[params]`; unknown keys are errors that name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self, CohortsError> {
-        let raw: RawParams =
-            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| CohortsError::Params(e.to_string()))?;
+        let raw: RawParams = upshot_analysis::params::read(table)?;
         let defaults = Params::default();
         let grain = match raw.grain.as_deref() {
             None | Some("month") => Grain::Month,

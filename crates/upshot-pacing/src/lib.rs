@@ -105,8 +105,7 @@ impl Default for Params {
 impl Params {
     /// Reads `[params]`; unknown keys are errors that name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self, PacingError> {
-        let raw: RawParams =
-            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| PacingError::Params(e.to_string()))?;
+        let raw: RawParams = upshot_analysis::params::read(table)?;
         let as_of = raw.as_of.map(|v| upshot_data::config::parse_date("as_of", &v)).transpose().map_err(PacingError::Params)?;
         let window_days = match raw.window_days {
             None => 5,

@@ -109,8 +109,7 @@ pub struct Params {
 impl Params {
     /// Reads `[params]`; unknown keys are errors that name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self, SegmentsError> {
-        let raw: RawParams =
-            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| SegmentsError::Params(e.to_string()))?;
+        let raw: RawParams = upshot_analysis::params::read(table)?;
         let target_cac = TargetCac::parse(raw.target_cac)?;
         let date = |key: &str, v: Option<toml::Value>| {
             v.map(|v| upshot_data::config::parse_date(key, &v)).transpose().map_err(SegmentsError::Params)

@@ -173,8 +173,7 @@ pub struct Params {
 impl Params {
     /// Reads `[params]`; unknown keys are errors that name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self, SurveyError> {
-        let raw: RawParams =
-            toml::Value::Table(table.clone()).try_into().map_err(|e: toml::de::Error| SurveyError::Params(e.to_string()))?;
+        let raw: RawParams = upshot_analysis::params::read(table)?;
         let rules = raw
             .answer_map
             .ok_or_else(|| {
