@@ -14,32 +14,19 @@ fn brand_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
 fn brand_test_recovers_the_planted_effect_and_accounts_for_rows() {
     let case = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 2000", |_| {});
     let (result, out) = case.result();
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    let truth = truth();
     let true_effect = truth["brand_test"]["incremental_purchases_per_on_day"].as_f64().expect("truth");
-    let headline = result["metrics"]
-        .as_array()
-        .expect("metrics")
-        .iter()
-        .find(|m| m["name"] == "incremental_purchases_per_unit" && m["segment"].as_object().is_some_and(|s| s.is_empty()))
-        .expect("headline metric")
-        .clone();
-    let (lo, hi) = (headline["ci_low"].as_f64().expect("low"), headline["ci_high"].as_f64().expect("high"));
+    let effect = headline(&result, "incremental_purchases_per_unit");
+    let (lo, hi) = (effect.ci_low.expect("low"), effect.ci_high.expect("high"));
     assert!(lo <= true_effect && true_effect <= hi, "true {true_effect} outside [{lo}, {hi}]");
-    assert_eq!(headline["level"].as_f64(), Some(0.95));
-    let cost = result["metrics"].as_array().expect("m").iter().find(|m| m["name"] == "incremental_cost_total").expect("cost")["estimate"]
-        .as_f64()
-        .expect("cost");
+    assert_eq!(effect.level, Some(0.95));
+    let cost = headline(&result, "incremental_cost_total").estimate;
     let true_cost = truth["brand_test"]["incremental_cost_total"].as_f64().expect("truth cost");
     assert!((cost - true_cost).abs() < 0.01, "cost {cost} vs truth {true_cost}");
-    for input in result["inputs"].as_array().expect("inputs") {
-        let excluded: u64 = input["rows_excluded"].as_object().expect("map").values().map(|v| v.as_u64().expect("n")).sum();
-        assert_eq!(input["rows"].as_u64(), Some(input["rows_used"].as_u64().expect("used") + excluded), "{input}");
-    }
-    let orders = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == "orders").expect("orders").clone();
-    assert!(orders["rows_excluded"]["outside_test_window"].as_u64().unwrap_or(0) > 0, "{orders}");
-    let decision = &result["decisions"][0];
-    assert!(["keep", "scale", "cut", "needs-data"].contains(&decision["action"].as_str().expect("action")));
+    assert_rows_accounted(&result);
+    assert!(excluded_in(&result, "orders", "outside_test_window") > 0, "{:?}", input(&result, "orders"));
+    assert_eq!(result.decisions.len(), 1, "one call on the brand campaigns");
+    assert!(matches!(result.decisions[0].action, Action::Keep | Action::Scale | Action::Cut | Action::NeedsData));
     for chart in ["daily", "rerandomization", "effects", "cannibalization"] {
         assert!(out.join(format!("case/charts/{chart}.png")).is_file(), "missing {chart}.png");
     }

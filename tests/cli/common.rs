@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use polars::prelude::*;
+pub use upshot_result::{Action, Decision, InputRecord, Metric, ResultJson, Segment};
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -85,11 +86,10 @@ impl Case {
     }
 
     /// Runs the case, which must succeed; its result.json and the output folder.
-    pub fn result(&self) -> (serde_json::Value, PathBuf) {
+    pub fn result(&self) -> (ResultJson, PathBuf) {
         let (output, out) = self.run();
         assert!(output.status.success(), "{}", text(&output));
-        let json = std::fs::read_to_string(out.join("case/result.json")).expect("result.json");
-        (serde_json::from_str(&json).expect("json"), out)
+        (read_result(&out.join("case/result.json")), out)
     }
 
     pub fn validate(&self) -> Output {
@@ -145,7 +145,7 @@ pub fn set_where(frame: DataFrame, mask: Expr, column: &str, value: Expr) -> Dat
 
 /// Runs a sample config twice into two folders, requires byte-identical result.json files, and returns
 /// the first output folder (alive while the guard lives), its experiment folder and the parsed result.
-pub fn run_sample_twice(config: &str, experiment: &str) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+pub fn run_sample_twice(config: &str, experiment: &str) -> (tempfile::TempDir, PathBuf, ResultJson) {
     let a = tempfile::tempdir().expect("tempdir");
     let b = tempfile::tempdir().expect("tempdir");
     for out in [&a, &b] {
@@ -157,13 +157,41 @@ pub fn run_sample_twice(config: &str, experiment: &str) -> (tempfile::TempDir, P
     let json = read(&a);
     assert_eq!(json, read(&b), "same inputs and seed, same bytes");
     let folder = a.path().join(experiment);
-    (a, folder, serde_json::from_str(&json).expect("json"))
+    (a, folder, serde_json::from_str(&json).expect("a result.json"))
+}
+
+/// A result.json, read as the typed document (a renamed or retyped field fails here).
+pub fn read_result(path: &Path) -> ResultJson {
+    let json = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: not a result.json: {e}", path.display()))
+}
+
+/// The project's synthetic truth (`notebooks-data/truth.json`).
+pub fn truth() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json")
+}
+
+/// The input record of `table`.
+pub fn input<'a>(result: &'a ResultJson, table: &str) -> &'a InputRecord {
+    result.inputs.iter().find(|i| i.table == table).unwrap_or_else(|| panic!("no input {table}"))
 }
 
 /// Rows of `table` a run's result.json reports excluded for `reason`.
-pub fn excluded_in(result: &serde_json::Value, table: &str, reason: &str) -> u64 {
-    let input = result["inputs"].as_array().expect("inputs").iter().find(|i| i["table"] == table).expect("table").clone();
-    input["rows_excluded"][reason].as_u64().unwrap_or(0)
+pub fn excluded_in(result: &ResultJson, table: &str, reason: &str) -> u64 {
+    input(result, table).rows_excluded.get(reason).copied().unwrap_or(0)
+}
+
+/// Every input row is used or excluded with a counted reason.
+pub fn assert_rows_accounted(result: &ResultJson) {
+    for input in &result.inputs {
+        let excluded: u64 = input.rows_excluded.values().sum();
+        assert_eq!(input.rows, input.rows_used + excluded, "{input:?}");
+    }
+}
+
+/// The headline row (no segment) of a metric.
+pub fn headline<'a>(result: &'a ResultJson, name: &str) -> &'a Metric {
+    result.metrics.iter().find(|m| m.name == name && m.segment.is_all()).unwrap_or_else(|| panic!("no headline {name}"))
 }
 
 pub fn excluded(case: &Case, table: &str, reason: &str) -> u64 {
@@ -203,38 +231,41 @@ pub fn regex_escape(text: &str) -> String {
 }
 
 /// Metrics with exactly these segment keys and values.
-pub fn metrics_where<'a>(result: &'a serde_json::Value, name: &str, segment: &[(&str, &str)]) -> Vec<&'a serde_json::Value> {
-    result["metrics"]
-        .as_array()
-        .expect("metrics")
+pub fn metrics_where<'a>(result: &'a ResultJson, name: &str, segment: &[(&str, &str)]) -> Vec<&'a Metric> {
+    result
+        .metrics
         .iter()
         .filter(|m| {
-            let s = m["segment"].as_object().expect("segment");
-            m["name"] == name
-                && s.len() == segment.len()
-                && segment.iter().all(|(k, v)| s.get(*k).and_then(|x| x.as_str()) == Some(v))
+            m.name == name
+                && m.segment.0.len() == segment.len()
+                && segment.iter().all(|(k, v)| m.segment.get(k).map(String::as_str) == Some(*v))
         })
         .collect()
 }
 
-pub fn estimate(result: &serde_json::Value, name: &str, segment: &[(&str, &str)]) -> f64 {
+pub fn estimate(result: &ResultJson, name: &str, segment: &[(&str, &str)]) -> f64 {
     let found = metrics_where(result, name, segment);
     assert_eq!(found.len(), 1, "{name} {segment:?}");
-    found[0]["estimate"].as_f64().unwrap_or_else(|| panic!("{name} {segment:?} is a number"))
+    assert!(found[0].estimate.is_finite(), "{name} {segment:?} is a number");
+    found[0].estimate
 }
 
 /// Every metric is a finite number and every interval holds its estimate.
-pub fn assert_all_defined(result: &serde_json::Value) {
-    for m in result["metrics"].as_array().expect("metrics") {
-        let e = m["estimate"].as_f64().unwrap_or_else(|| panic!("NaN or null estimate: {m}"));
-        if let (Some(lo), Some(hi)) = (m["ci_low"].as_f64(), m["ci_high"].as_f64()) {
-            assert!(lo <= e + 1e-9 && e <= hi + 1e-9, "interval holds the estimate: {m}");
+pub fn assert_all_defined(result: &ResultJson) {
+    for m in &result.metrics {
+        assert!(m.estimate.is_finite(), "NaN or null estimate: {m:?}");
+        if let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) {
+            assert!(lo <= m.estimate + 1e-9 && m.estimate <= hi + 1e-9, "interval holds the estimate: {m:?}");
         }
     }
 }
 
-pub fn metric<'a>(result: &'a serde_json::Value, name: &str, channel: &str) -> Option<&'a serde_json::Value> {
-    result["metrics"].as_array().expect("metrics").iter().find(|m| {
-        m["name"] == name && m["segment"]["channel"] == channel && m["segment"].as_object().is_some_and(|s| s.len() == 1)
-    })
+/// The metric of one channel (segment `{"channel": channel}` only).
+pub fn metric<'a>(result: &'a ResultJson, name: &str, channel: &str) -> Option<&'a Metric> {
+    result.metrics.iter().find(|m| m.name == name && m.segment == Segment::one("channel", channel))
+}
+
+/// The decision on one channel.
+pub fn decision_on<'a>(result: &'a ResultJson, channel: &str) -> Option<&'a Decision> {
+    result.decisions.iter().find(|d| d.subject.get("channel").map(String::as_str) == Some(channel))
 }

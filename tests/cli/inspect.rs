@@ -20,27 +20,16 @@ fn run_writes_the_full_output_folder() {
         let svg = std::fs::read_to_string(folder.join(format!("charts/{chart}.svg"))).expect("svg");
         assert!(svg.contains("<text"), "{chart}.svg has no text");
     }
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(folder.join("result.json")).expect("json")).expect("valid json");
-    assert_eq!(result["kind"], "inspect");
-    assert_eq!(result["inputs"].as_array().map(Vec::len), Some(7));
-    for input in result["inputs"].as_array().expect("inputs") {
-        let excluded: u64 = input["rows_excluded"].as_object().expect("map").values().map(|v| v.as_u64().expect("count")).sum();
-        assert_eq!(input["rows"].as_u64(), Some(input["rows_used"].as_u64().expect("used") + excluded), "{input}");
-        assert_eq!(input["sha256"].as_str().map(str::len), Some(64));
-    }
+    let result = read_result(&folder.join("result.json"));
+    assert_eq!(result.kind, "inspect");
+    assert_eq!(result.inputs.len(), 7);
+    assert_rows_accounted(&result);
+    assert!(result.inputs.iter().all(|i| i.sha256.len() == 64), "{:?}", result.inputs);
     // The metrics agree with the sample's ground truth: purchases = new customers.
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    let truth = truth();
     let new_customers: u64 =
         truth["origins"].as_array().expect("origins").iter().map(|o| o["new_customers"].as_u64().expect("n")).sum();
-    let purchases = result["metrics"]
-        .as_array()
-        .expect("metrics")
-        .iter()
-        .find(|m| m["name"] == "purchases" && m["segment"].as_object().is_some_and(|s| s.is_empty()))
-        .expect("total purchases");
-    assert_eq!(purchases["estimate"].as_f64(), Some(new_customers as f64));
+    assert_eq!(headline(&result, "purchases").estimate, new_customers as f64);
     let summary = std::fs::read_to_string(folder.join("summary.md")).expect("md");
     assert!(summary.starts_with("# ") && summary.contains("new customers"), "{summary}");
     let html = std::fs::read_to_string(folder.join("summary.html")).expect("html");

@@ -22,9 +22,8 @@ fn pacing_on_the_sample_matches_hand_counts_and_the_digest_agrees_number_for_num
     let out = tempfile::tempdir().expect("tempdir");
     let output = upshot(&["run", "experiments/pacing.toml", "--out", out.path().to_str().expect("utf8"), "-q"]);
     assert!(output.status.success(), "{}", text(&output));
-    let json = std::fs::read_to_string(out.path().join("pacing-2025-12/result.json")).expect("result");
-    let result: serde_json::Value = serde_json::from_str(&json).expect("json");
-    assert_eq!(result["kind"], "pacing");
+    let result = read_result(&out.path().join("pacing-2025-12/result.json"));
+    assert_eq!(result.kind, "pacing");
     assert_all_defined(&result);
 
     // Fact to date by hand: December 1-20 spend of meta, and all target leads.
@@ -68,7 +67,7 @@ fn pacing_on_the_sample_matches_hand_counts_and_the_digest_agrees_number_for_num
         .map(|c| estimate(&result, "fact_to_date", &[("channel", c), ("metric", "lead")]))
         .sum();
     assert_eq!(total, sum);
-    assert!(!result["decisions"].as_array().expect("d").is_empty());
+    assert!(!result.decisions.is_empty());
 
     // The digest: exit 0, a few lines, the same numbers as the result.
     let digest = upshot(&["digest", "experiments/pacing.toml"]);
@@ -90,7 +89,7 @@ fn pacing_on_the_sample_matches_hand_counts_and_the_digest_agrees_number_for_num
     assert_eq!(yesterday, row.rsplit(',').next().expect("last day").parse::<f64>().expect("number"));
     for issue in message.lines().filter(|l| l.starts_with("- ")) {
         let channel = issue.trim_start_matches("- ").split(':').next().expect("channel");
-        let decision = result["decisions"].as_array().expect("d").iter().find(|d| d["subject"]["channel"] == channel);
+        let decision = decision_on(&result, channel);
         assert!(decision.is_some(), "{channel} is out of range in the digest and has a decision in the result");
     }
 }
@@ -101,7 +100,7 @@ fn pacing_reports_a_channel_with_spend_and_no_plan() {
         edit("plan", dir, |df| df.lazy().filter(col("channel").neq(lit("meta"))).collect().expect("plan"));
     });
     let (result, _) = case.result();
-    assert!(result["warnings"].to_string().contains("meta: spend this month"), "{}", result["warnings"]);
+    assert!(result.warnings.iter().any(|w| w.contains("meta: spend this month")), "{:?}", result.warnings);
     assert!(estimate(&result, "fact_to_date", &[("channel", "meta"), ("metric", "cost")]) > 0.0);
     assert!(metrics_where(&result, "plan", &[("channel", "meta"), ("metric", "cost")]).is_empty());
     assert_all_defined(&result);

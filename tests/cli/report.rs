@@ -14,10 +14,10 @@ fn executive_report_orders_every_decision_by_money_at_stake() {
     let mut decisions = Vec::new();
     for entry in std::fs::read_dir(out.path()).expect("dir").filter_map(Result::ok) {
         let path = entry.path().join("result.json");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let result: serde_json::Value = serde_json::from_str(&text).expect("json");
-            for d in result["decisions"].as_array().expect("d") {
-                decisions.push((d["stake"].as_f64(), d["reason"].as_str().expect("reason").to_string()));
+        if path.is_file() {
+            let result = read_result(&path);
+            for d in &result.decisions {
+                decisions.push((d.stake, d.reason.clone()));
                 assert!(html.contains(&format!("href=\"{}/summary.html\"", entry.file_name().to_string_lossy())));
             }
         }

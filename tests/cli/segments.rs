@@ -13,43 +13,41 @@ fn segments_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
 #[test]
 fn segments_on_the_sample_roll_up_exactly_and_decide_every_paid_ad() {
     let (_dir, folder, result) = run_sample_twice("experiments/segments.toml", "segments-2025");
-    assert_eq!(result["kind"], "segments");
+    assert_eq!(result.kind, "segments");
     assert_all_defined(&result);
-    let metrics = result["metrics"].as_array().expect("metrics");
+    let metrics = &result.metrics;
     // Roll-ups reconcile exactly: every parent's cost and purchases are the sums of its children's.
-    let value = |m: &serde_json::Value| m["estimate"].as_f64().expect("n");
-    let depth = |m: &serde_json::Value| m["segment"].as_object().expect("segment").len();
+    let depth = |m: &Metric| m.segment.0.len();
     for name in ["cost", "purchases"] {
-        for parent in metrics.iter().filter(|m| m["name"] == name && depth(m) < 4) {
-            let keys = parent["segment"].as_object().expect("segment");
+        for parent in metrics.iter().filter(|m| m.name == name && depth(m) < 4) {
+            let keys = &parent.segment.0;
             let children: f64 = metrics
                 .iter()
-                .filter(|m| m["name"] == name && depth(m) == keys.len() + 1)
-                .filter(|m| keys.iter().all(|(k, v)| &m["segment"][k] == v))
-                .map(value)
+                .filter(|m| m.name == name && depth(m) == keys.len() + 1)
+                .filter(|m| keys.iter().all(|(k, v)| m.segment.get(k) == Some(v)))
+                .map(|m| m.estimate)
                 .sum();
-            assert!((value(parent) - children).abs() < 1e-6, "{name} of {keys:?}: {} vs {children}", value(parent));
+            assert!((parent.estimate - children).abs() < 1e-6, "{name} of {keys:?}: {} vs {children}", parent.estimate);
         }
     }
     // Every contract metric at every level; shrunk rates have intervals.
     for level in 1..=4 {
         for name in ["cost", "purchases", "cac_shrunk", "conversion_rate_shrunk"] {
-            assert!(metrics.iter().any(|m| m["name"] == name && depth(m) == level), "{name} at depth {level}");
+            assert!(metrics.iter().any(|m| m.name == name && depth(m) == level), "{name} at depth {level}");
         }
     }
-    assert!(metrics.iter().filter(|m| m["name"] == "conversion_rate_shrunk").all(|m| m["ci_low"].is_f64() && m["level"] == 0.9));
+    assert!(metrics.iter().filter(|m| m.name == "conversion_rate_shrunk").all(|m| m.ci_low.is_some() && m.level == Some(0.9)));
     // Decisions are per ad, with all four keys, and the naive comparison is reported.
-    let decisions = result["decisions"].as_array().expect("decisions");
+    let decisions = &result.decisions;
     assert!(decisions.len() > 100, "{} decisions", decisions.len());
     for d in decisions {
-        assert_eq!(d["subject"].as_object().expect("subject").len(), 4, "{d}");
-        assert!(d["reason"].as_str().expect("reason").contains("shrunk CAC $"), "{d}");
+        assert_eq!(d.subject.0.len(), 4, "{d:?}");
+        assert!(d.reason.contains("shrunk CAC $"), "{d:?}");
     }
     let naive = std::fs::read_to_string(folder.join("tables/naive_rule.csv")).expect("naive");
     assert!(naive.contains("naive: observed CAC < target"), "{naive}");
     // Against the truth of the sample's generic keywords: fewer wrong winners than the naive rule.
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    let truth = truth();
     let (mut scale_wrong, mut naive_wrong) = (0, 0);
     let ads = std::fs::read_to_string(folder.join("tables/ads.csv")).expect("ads");
     for line in ads.lines().skip(1) {
@@ -83,11 +81,11 @@ fn segments_edge_cases_are_counted_and_explained() {
     });
     let (result, out) = case.result();
     assert_all_defined(&result);
-    let warnings = result["warnings"].to_string();
+    let warnings = result.warnings.join("\n");
     assert!(warnings.contains("cost but no clicks"), "{warnings}");
     assert!(warnings.contains("purchases but no cost"), "{warnings}");
     assert!(warnings.contains("no spend row"), "{warnings}");
-    let decided = |ad: &str| result["decisions"].as_array().expect("d").iter().any(|d| d["subject"]["ad"] == ad);
+    let decided = |ad: &str| result.decisions.iter().any(|d| d.subject.get("ad").map(String::as_str) == Some(ad));
     assert!(!decided("excel for beginners") && !decided("data analytics course") && !decided("ghost keyword"));
     assert!(excluded_in(&result, "leads", "no_spend_for_ad") > 0);
     let unmatched = std::fs::read_to_string(out.join("case/tables/unmatched.csv")).expect("unmatched");

@@ -25,33 +25,33 @@ fn survey_case(params: &str, prepare: impl FnOnce(&Path)) -> Case {
 #[test]
 fn survey_attribution_on_the_sample_blends_reconciles_and_repeats_byte_for_byte() {
     let (_dir, folder, result) = run_sample_twice("experiments/survey-attribution.toml", "survey-attribution-2025");
-    assert_eq!(result["kind"], "survey");
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("notebooks-data/truth.json")).expect("truth")).expect("json");
+    assert_eq!(result.kind, "survey");
+    let truth = truth();
     let origins = truth["origins"].as_array().expect("origins");
     let new_customers: f64 = origins.iter().map(|o| o["new_customers"].as_f64().expect("n")).sum();
     // Every contract metric exists for every paid channel; intervals contain their estimates.
     let mut blended_total = 0.0;
     for channel in ["google_search", "meta", "youtube", "influencers", "organic"] {
         let blended = metric(&result, "blended_customers", channel).expect("blended");
-        blended_total += blended["estimate"].as_f64().expect("estimate");
+        blended_total += blended.estimate;
         for name in ["click_customers", "survey_share", "blended_customers", "blended_share", "multiplier", "agreement"] {
             let m = metric(&result, name, channel).unwrap_or_else(|| panic!("{name} for {channel}"));
-            let estimate = m["estimate"].as_f64().unwrap_or_else(|| panic!("{name} {channel} is finite"));
-            if let (Some(lo), Some(hi)) = (m["ci_low"].as_f64(), m["ci_high"].as_f64()) {
-                assert!(lo <= estimate && estimate <= hi, "{m}");
-                assert_eq!(m["level"].as_f64(), Some(0.95));
+            let estimate = m.estimate;
+            assert!(estimate.is_finite(), "{name} {channel} is finite");
+            if let (Some(lo), Some(hi)) = (m.ci_low, m.ci_high) {
+                assert!(lo <= estimate && estimate <= hi, "{m:?}");
+                assert_eq!(m.level, Some(0.95));
             }
         }
-        let click = metric(&result, "click_customers", channel).expect("click")["estimate"].as_f64().expect("n");
-        let multiplier = metric(&result, "multiplier", channel).expect("multiplier")["estimate"].as_f64().expect("x");
-        assert!((multiplier - blended["estimate"].as_f64().expect("n") / click).abs() < 1e-9, "multiplier = blended / click");
+        let click = metric(&result, "click_customers", channel).expect("click_customers").estimate;
+        let multiplier = metric(&result, "multiplier", channel).expect("multiplier").estimate;
+        assert!((multiplier - blended.estimate / click).abs() < 1e-9, "multiplier = blended / click");
         if channel != "organic" {
-            let spend = metric(&result, "spend", channel).expect("spend")["estimate"].as_f64().expect("spend");
-            let cac = metric(&result, "blended_cac", channel).expect("cac")["estimate"].as_f64().expect("cac");
-            assert!((cac - spend / blended["estimate"].as_f64().expect("n")).abs() < 1e-9, "blended CAC = spend / blended");
+            let spend = metric(&result, "spend", channel).expect("spend").estimate;
+            let cac = metric(&result, "blended_cac", channel).expect("blended_cac").estimate;
+            assert!((cac - spend / blended.estimate).abs() < 1e-9, "blended CAC = spend / blended");
             for name in ["blended_cac", "click_cac"] {
-                assert!(metric(&result, name, channel).is_some_and(|m| m["estimate"].is_f64()), "{name} {channel}");
+                assert!(metric(&result, name, channel).is_some_and(|m| m.estimate.is_finite()), "{name} {channel}");
             }
         }
         // The channels clicks cannot see (customers come "organic") move toward where they really came from.
@@ -60,8 +60,8 @@ fn survey_attribution_on_the_sample_blends_reconciles_and_repeats_byte_for_byte(
         if channel == "youtube" || channel == "influencers" {
             let origin = origins.iter().find(|o| o["channel"] == channel).expect("origin");
             let true_n = origin["new_customers"].as_f64().expect("n");
-            let click = metric(&result, "click_customers", channel).expect("click")["estimate"].as_f64().expect("n");
-            let blended = blended["estimate"].as_f64().expect("n");
+            let click = metric(&result, "click_customers", channel).expect("click_customers").estimate;
+            let blended = blended.estimate;
             assert!(
                 (blended - true_n).abs() < (click - true_n).abs(),
                 "{channel}: blended {blended}, click {click}, truth {true_n}"
@@ -69,20 +69,12 @@ fn survey_attribution_on_the_sample_blends_reconciles_and_repeats_byte_for_byte(
         }
     }
     assert!((blended_total - new_customers).abs() < 1e-6, "blended {blended_total} vs {new_customers} new customers");
-    let response = result["metrics"]
-        .as_array()
-        .expect("m")
-        .iter()
-        .find(|m| m["name"] == "response_rate" && m["segment"].as_object().is_some_and(|s| s.is_empty()))
-        .expect("response rate");
+    let response = headline(&result, "response_rate");
     let responded: f64 = origins.iter().map(|o| o["responded"].as_f64().expect("n")).sum();
     let surveys = truth["rows"]["survey"].as_f64().expect("rows");
-    assert!((response["estimate"].as_f64().expect("rate") - responded / surveys).abs() < 1e-12);
-    for input in result["inputs"].as_array().expect("inputs") {
-        let excluded: u64 = input["rows_excluded"].as_object().expect("map").values().map(|v| v.as_u64().expect("n")).sum();
-        assert_eq!(input["rows"].as_u64(), Some(input["rows_used"].as_u64().expect("used") + excluded), "{input}");
-    }
-    assert_eq!(result["decisions"].as_array().map(Vec::len), Some(4), "one decision per paid channel");
+    assert!((response.estimate - responded / surveys).abs() < 1e-12);
+    assert_rows_accounted(&result);
+    assert_eq!(result.decisions.len(), 4, "one decision per paid channel");
     for chart in ["customers_by_channel", "blended_cac", "agreement_heatmap", "response_by_week", "organic_by_answer"] {
         let png = std::fs::read(folder.join(format!("charts/{chart}.png"))).expect("png");
         assert!(png.len() > 30_000, "{chart}.png looks blank ({} bytes)", png.len());
@@ -110,9 +102,8 @@ fn survey_bad_inputs_are_counted_or_named() {
     });
     assert_eq!(excluded(&early, "survey", "answered_before_order"), 4);
     let (_, out) = early.run();
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("case/result.json")).expect("result")).expect("json");
-    assert!(result["warnings"].to_string().contains("answered before their order"), "{}", result["warnings"]);
+    let result = read_result(&out.join("case/result.json"));
+    assert!(result.warnings.iter().any(|w| w.contains("answered before their order")), "{:?}", result.warnings);
 
     // A promo code mapped to two channels: a config error that names both.
     let conflict = survey_case(
@@ -152,17 +143,12 @@ fn survey_click_channel_without_respondents_stays_defined() {
         })
     });
     let (result, _) = case.result();
-    assert!(result["warnings"].to_string().contains("click channel meta: no respondent"), "{}", result["warnings"]);
-    let rate = result["metrics"]
-        .as_array()
-        .expect("m")
-        .iter()
-        .find(|m| m["name"] == "response_rate" && m["segment"]["click_channel"] == "meta")
-        .expect("meta response rate");
-    assert_eq!(rate["estimate"].as_f64(), Some(0.0));
-    for m in result["metrics"].as_array().expect("m") {
-        if m["segment"]["channel"] == "meta" && m["name"] != "agreement" {
-            assert!(m["estimate"].is_f64(), "no NaN for meta: {m}");
+    assert!(result.warnings.iter().any(|w| w.contains("click channel meta: no respondent")), "{:?}", result.warnings);
+    let rate = metrics_where(&result, "response_rate", &[("click_channel", "meta")]);
+    assert_eq!(rate.first().map(|m| m.estimate), Some(0.0), "meta response rate");
+    for m in &result.metrics {
+        if m.segment.get("channel").map(String::as_str) == Some("meta") && m.name != "agreement" {
+            assert!(m.estimate.is_finite(), "no NaN for meta: {m:?}");
         }
     }
 }

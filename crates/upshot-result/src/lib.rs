@@ -271,6 +271,11 @@ pub mod names {
     }
 }
 
+/// Reads a number that `result.json` writes as `null` when it is not finite.
+fn nan_for_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 /// One estimate, with its interval when it has one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
@@ -278,7 +283,8 @@ pub struct Metric {
     pub name: String,
     /// Unit: a currency code for money, otherwise a plain noun (`purchases`, `share`).
     pub unit: Unit,
-    /// The point estimate.
+    /// The point estimate; a non-finite one is written as `null` and read back as NaN.
+    #[serde(deserialize_with = "nan_for_null")]
     pub estimate: f64,
     /// Lower end of the interval; `None` when the metric has no interval.
     pub ci_low: Option<f64>,
@@ -787,6 +793,9 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&json).expect("valid json");
         assert!(back["metrics"][0]["estimate"].is_null());
         assert!(back["metrics"][0]["ci_low"].is_null());
+        // And it reads back: the null estimate as NaN, so `upshot report` reads every result.json.
+        let typed: ResultJson = serde_json::from_str(&json).expect("reads back");
+        assert!(typed.metrics[0].estimate.is_nan());
     }
 
     #[test]
