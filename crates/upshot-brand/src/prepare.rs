@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use upshot_analysis::Exclusions;
 use upshot_data::derive::new_customers;
+use upshot_data::frame::{self, date_of};
 use upshot_data::{Dataset, TableKind};
 
 use crate::BrandError;
@@ -52,20 +53,6 @@ pub struct TestData {
     pub revenue_per_purchase: f64,
 }
 
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
-
-fn date_from_days(days: i32) -> NaiveDate {
-    epoch() + chrono::Duration::days(i64::from(days))
-}
-
-fn strings(frame: &DataFrame, column: &str) -> Result<Vec<Option<String>>, BrandError> {
-    let column = frame.column(column).map_err(BrandError::polars("read column"))?;
-    let column = column.str().map_err(BrandError::polars("read text column"))?;
-    Ok(column.iter().map(|v| v.map(str::to_string)).collect())
-}
-
 /// Distinct non-null values of a text column, sorted.
 fn distinct(frame: &DataFrame, column: &str) -> Result<Vec<String>, BrandError> {
     let values = frame
@@ -74,7 +61,8 @@ fn distinct(frame: &DataFrame, column: &str) -> Result<Vec<String>, BrandError> 
         .select([col(column).drop_nulls().unique()])
         .collect()
         .map_err(BrandError::polars("list campaigns"))?;
-    let mut out: Vec<String> = strings(&values, column)?.into_iter().flatten().collect();
+    let mut out: Vec<String> =
+        frame::strings(&values, column).map_err(BrandError::polars("read a text column"))?.into_iter().flatten().collect();
     out.sort();
     Ok(out)
 }
@@ -88,16 +76,6 @@ fn dates(frame: &DataFrame, column: &str) -> Result<Vec<i32>, BrandError> {
         .map_err(BrandError::polars("read dates"))?;
     let column = out.column("d").map_err(BrandError::polars("read dates"))?;
     Ok(column.i32().map_err(BrandError::polars("read dates"))?.iter().map(|v| v.unwrap_or(i32::MIN)).collect())
-}
-
-fn floats(frame: &DataFrame, column: &str) -> Result<Vec<f64>, BrandError> {
-    let column = frame.column(column).map_err(BrandError::polars("read numbers"))?;
-    Ok(column.f64().map_err(BrandError::polars("read numbers"))?.iter().map(|v| v.unwrap_or(0.0)).collect())
-}
-
-fn bools(frame: &DataFrame, column: &str) -> Result<Vec<bool>, BrandError> {
-    let column = frame.column(column).map_err(BrandError::polars("read flags"))?;
-    Ok(column.bool().map_err(BrandError::polars("read flags"))?.iter().map(|v| v.unwrap_or(false)).collect())
 }
 
 /// Case-insensitive glob patterns for brand campaigns.
@@ -200,9 +178,9 @@ impl Grid {
 /// The schedule: one row per (region, date), contiguous per region, every day of the window.
 fn schedule_grid(schedule: &upshot_data::LoadedTable) -> Result<Grid, BrandError> {
     let s_dates = dates(&schedule.frame, "date")?;
-    let s_regions = strings(&schedule.frame, "region")?;
-    let s_on = bools(&schedule.frame, "brand_on")?;
-    let s_washout = bools(&schedule.frame, "washout")?;
+    let s_regions = frame::strings(&schedule.frame, "region").map_err(BrandError::polars("read a text column"))?;
+    let s_on = frame::flags(&schedule.frame, "brand_on").map_err(BrandError::polars("read flags"))?;
+    let s_washout = frame::flags(&schedule.frame, "washout").map_err(BrandError::polars("read flags"))?;
     let regional = s_regions.iter().any(Option::is_some);
     if regional && s_regions.iter().any(Option::is_none) {
         let row = s_regions.iter().position(Option::is_none).unwrap_or(0) + 1;
@@ -232,9 +210,9 @@ fn schedule_grid(schedule: &upshot_data::LoadedTable) -> Result<Grid, BrandError
             column: "date".into(),
             message: format!(
                 "the schedule does not cover the test window {} to {}: no row for {}{region}",
-                date_from_days(first),
-                date_from_days(last),
-                date_from_days(first + d as i32)
+                date_of(first),
+                date_of(last),
+                date_of(first + d as i32)
             ),
         });
     }
@@ -262,10 +240,10 @@ fn customers_in_window(
             column: "paid_at".into(),
             message: format!(
                 "orders run from {} to {}, but the schedule runs from {} to {}: the test window must be inside the orders export",
-                date_from_days(o_first),
-                date_from_days(o_last),
-                date_from_days(first),
-                date_from_days(last)
+                date_of(o_first),
+                date_of(o_last),
+                date_of(first),
+                date_of(last)
             ),
         });
     }
@@ -315,7 +293,7 @@ fn outcomes(
     let c_regions = customers.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
     let c_component =
         customers.column("component").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read components"))?;
-    let c_revenue = floats(&customers, "revenue")?;
+    let c_revenue = frame::numbers(&customers, "revenue").map_err(BrandError::polars("read numbers"))?;
     let mut outcomes = vec![[0.0f64; 5]; grid.cells.len()];
     let mut unknown_regions: Vec<String> = Vec::new();
     let mut revenue_sum = 0.0;
@@ -387,7 +365,7 @@ fn brand_cost(
     }
     let p_dates = brand_spend.column("date").and_then(|c| c.i32().cloned()).map_err(BrandError::polars("read dates"))?;
     let p_regions = brand_spend.column("region").and_then(|c| c.str().cloned()).map_err(BrandError::polars("read regions"))?;
-    let p_cost = floats(&brand_spend, "cost")?;
+    let p_cost = frame::numbers(&brand_spend, "cost").map_err(BrandError::polars("read numbers"))?;
     let mut brand_cost = vec![0.0f64; grid.cells.len()];
     let mut located = 0usize;
     for (i, (date, region)) in p_dates.iter().zip(p_regions.iter()).enumerate() {
@@ -441,7 +419,7 @@ fn units(
         for d in 0..days {
             let cell = r * days + d;
             let (on, washout) = grid.cells[cell].unwrap_or((false, false));
-            let date = date_from_days(first + d as i32);
+            let date = date_of(first + d as i32);
             rows.push(UnitRow {
                 date,
                 region: region.clone(),
@@ -458,7 +436,7 @@ fn units(
             let next_block = block_ids.len();
             let block = *block_ids.entry((r, block_index)).or_insert(next_block);
             if block == units.block_strata.len() {
-                let block_start = date_from_days(first + (block_index * block_days) as i32);
+                let block_start = date_of(first + (block_index * block_days) as i32);
                 units.block_strata.push(stratum_of(r, block_start, block_days));
             }
             for (o, value) in outcomes[cell].iter().enumerate() {

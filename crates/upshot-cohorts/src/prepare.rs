@@ -18,6 +18,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use upshot_analysis::{Exclusions, TableKind};
 use upshot_data::derive::exact_money_sum;
+use upshot_data::frame::{integers, key_rows, numbers, texts};
 
 use upshot_development::chainladder::Triangle;
 
@@ -202,25 +203,6 @@ fn key_expr(key: &str) -> Expr {
     col(key).fill_null(lit(fill)).alias(key)
 }
 
-fn strings(frame: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
-    Ok(frame.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
-}
-
-fn numbers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
-    let column = frame.column(name)?.cast(&DataType::Float64)?;
-    Ok(column.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect())
-}
-
-fn integers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<i32>> {
-    let column = frame.column(name)?.cast(&DataType::Int32)?;
-    Ok(column.i32()?.iter().map(|v| v.unwrap_or(0)).collect())
-}
-
-fn keys_of(frame: &DataFrame, by: &[String]) -> PolarsResult<Vec<Vec<String>>> {
-    let columns: Vec<Vec<String>> = by.iter().map(|k| strings(frame, k)).collect::<PolarsResult<_>>()?;
-    Ok((0..frame.height()).map(|r| columns.iter().map(|c| c[r].clone()).collect()).collect())
-}
-
 fn count(frame: LazyFrame) -> PolarsResult<u64> {
     let counted = frame.select([len().alias("n")]).collect()?;
     Ok(counted.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0))
@@ -310,7 +292,7 @@ fn lead_cohorts(leads: &DataFrame, spec: &Spec<'_>, last_period: i32, excluded: 
             .with_row_index("seg", None)
             .collect()?
     };
-    let lead_keys: Vec<Vec<String>> = keys_of(&key_table, spec.by)?;
+    let lead_keys: Vec<Vec<String>> = key_rows(&key_table, spec.by)?;
     let leads_seg = if spec.by.is_empty() {
         complete_leads.with_column(lit(0u32).alias("seg")).select([col("lead_id"), col("cohort"), col("seg")])
     } else {
@@ -608,7 +590,7 @@ fn spend_by_segment(
     let spend_cohorts = integers(&spend_by, "cohort")?;
     let spend_rows_n = numbers(&spend_by, "rows")?;
     for (((keys, cohort), cost), rows) in
-        keys_of(&spend_by, spec.by)?.into_iter().zip(spend_cohorts).zip(numbers(&spend_by, "cost")?).zip(spend_rows_n)
+        key_rows(&spend_by, spec.by)?.into_iter().zip(spend_cohorts).zip(numbers(&spend_by, "cost")?).zip(spend_rows_n)
     {
         if cohort < first || cohort > last_period {
             excluded.add(TableKind::Spend, "outside_cohort_periods", rows as u64);
@@ -660,7 +642,7 @@ fn weekly_funnel(leads: &DataFrame, spec: &Spec<'_>, last_period: i32) -> Polars
         .sort(["channel", "week"], SortMultipleOptions::default())
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
-    let funnel_channels = strings(&funnel_frame, "channel")?;
+    let funnel_channels = texts(&funnel_frame, "channel")?;
     let funnel_weeks = integers(&funnel_frame, "week")?;
     let funnel_leads = numbers(&funnel_frame, "leads")?;
     let reached: Vec<Vec<f64>> = stage_columns.iter().map(|s| numbers(&funnel_frame, s)).collect::<PolarsResult<_>>()?;

@@ -21,6 +21,7 @@ pub mod config;
 pub mod contract;
 pub mod derive;
 pub mod error;
+pub mod frame;
 pub mod infer;
 pub mod load;
 pub mod validate;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use upshot_data::derive::{exact_money_sum, new_customers};
+use upshot_data::frame::{self, date_of, days_of};
 use upshot_data::{Dataset, LoadedTable, TableKind};
 
 use crate::runrate::last_day_of_month;
@@ -40,20 +41,8 @@ pub(crate) struct Prepared {
     pub(crate) warnings: Vec<String>,
 }
 
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
-
-fn to_date(days: i32) -> NaiveDate {
-    epoch() + chrono::Duration::days(i64::from(days))
-}
-
-fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - epoch()).num_days() as i32
-}
-
 fn day_expr(column: &str) -> Expr {
-    col(column).cast(DataType::Date).cast(DataType::Int32).alias("day")
+    frame::day_expr(column).alias("day")
 }
 
 fn keys() -> [Expr; 2] {
@@ -72,7 +61,7 @@ fn add(daily: &mut Daily, frame: &DataFrame, metric: &str) -> PolarsResult<()> {
             continue;
         };
         let key = (channel.to_string(), campaign.to_string(), metric.to_string());
-        *daily.entry(key).or_default().entry(to_date(day)).or_insert(0.0) += values.get(i).unwrap_or(0.0);
+        *daily.entry(key).or_default().entry(date_of(day)).or_insert(0.0) += values.get(i).unwrap_or(0.0);
     }
     Ok(())
 }
@@ -105,7 +94,7 @@ fn daily_counts(frame: LazyFrame, column: &str, start: i32, end: i32) -> PolarsR
 
 fn last_date(frame: &DataFrame, column: &str) -> PolarsResult<Option<NaiveDate>> {
     let out = frame.clone().lazy().select([day_expr(column).max()]).collect()?;
-    Ok(out.column("day")?.i32()?.get(0).map(to_date))
+    Ok(out.column("day")?.i32()?.get(0).map(date_of))
 }
 
 pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, PacingError> {
@@ -130,7 +119,7 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Pacin
     let month_start = NaiveDate::from_ymd_opt(as_of.year(), as_of.month(), 1).unwrap_or(as_of);
     let month_end = last_day_of_month(as_of);
     let history_start = month_start - chrono::Days::new(HISTORY_DAYS);
-    let (start, end) = (days_since_epoch(history_start), days_since_epoch(as_of));
+    let (start, end) = (days_of(history_start), days_of(as_of));
     let mut exclusions = Exclusions::new();
     let mut warnings = Vec::new();
     if as_of > last_data_day {
@@ -218,7 +207,7 @@ fn month_plan(
 ) -> Result<Plan, PacingError> {
     let polars = |context: &'static str| PacingError::polars(context);
     let mut exclude = |table: TableKind, reason: &str, n: u64| exclusions.add(table, reason, n);
-    let month_day = days_since_epoch(month_start);
+    let month_day = days_of(month_start);
     let plan_rows = plan
         .frame
         .clone()

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use upshot_data::derive::{exact_money_sum, new_customers_with};
+use upshot_data::frame::{day_expr, days_of, key_rows, numbers, streaming};
 use upshot_data::{Dataset, TableKind};
 use upshot_development::chainladder::Triangle;
 use upshot_development::projection::{developed_shares, lag_profile};
@@ -48,29 +49,6 @@ fn key_exprs(frame: &DataFrame) -> Vec<Expr> {
 
 fn week_expr(column: &str) -> Expr {
     (col(column).cast(DataType::Date).cast(DataType::Int32) - lit(4)).floor_div(lit(7)).alias("week")
-}
-
-fn day_expr(column: &str) -> Expr {
-    col(column).cast(DataType::Date).cast(DataType::Int32)
-}
-
-fn keys_of(frame: &DataFrame) -> PolarsResult<Vec<Vec<String>>> {
-    let columns: Vec<StringChunked> =
-        LEVELS.iter().map(|k| frame.column(k).and_then(|c| c.str().cloned())).collect::<PolarsResult<_>>()?;
-    Ok((0..frame.height()).map(|r| columns.iter().map(|c| c.get(r).unwrap_or_default().to_string()).collect()).collect())
-}
-
-fn numbers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
-    let column = frame.column(name)?.cast(&DataType::Float64)?;
-    Ok(column.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect())
-}
-
-fn streaming(frame: LazyFrame) -> PolarsResult<DataFrame> {
-    Ok(frame.collect_with_engine(Engine::Streaming)?.unwrap_single())
-}
-
-fn to_day(d: chrono::NaiveDate) -> i32 {
-    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
 }
 
 /// The analysis window in days since 1970-01-01: the params' dates, else the spend's.
@@ -146,8 +124,8 @@ fn window(spend: &upshot_data::LoadedTable, params: &Params) -> Result<Window, S
             message: "no spend rows: nothing to segment".into(),
         });
     };
-    let start = params.start.map_or(first_day, to_day);
-    let end = params.end.map_or(last_day, to_day);
+    let start = params.start.map_or(first_day, days_of);
+    let end = params.end.map_or(last_day, days_of);
     Ok(Window { start, end })
 }
 
@@ -321,7 +299,7 @@ fn measures(
 ) -> Result<(BTreeMap<Vec<String>, Measures>, Unplaced), SegmentsError> {
     let err = SegmentsError::polars;
     let mut ads: BTreeMap<Vec<String>, Measures> = BTreeMap::new();
-    let ad_keys = keys_of(by_ad).map_err(err("read ads"))?;
+    let ad_keys = key_rows(by_ad, &LEVELS).map_err(err("read ads"))?;
     let (cost, impressions, clicks, effective) = (
         numbers(by_ad, "cost").map_err(err("read ads"))?,
         numbers(by_ad, "impressions").map_err(err("read ads"))?,
@@ -337,7 +315,7 @@ fn measures(
     }
     let mut leads_only: BTreeMap<Vec<String>, (f64, f64)> = BTreeMap::new();
     {
-        let keys = keys_of(leads_by_ad).map_err(err("read leads per ad"))?;
+        let keys = key_rows(leads_by_ad, &LEVELS).map_err(err("read leads per ad"))?;
         let n = numbers(leads_by_ad, "leads").map_err(err("read leads per ad"))?;
         let stage_counts: Vec<Vec<f64>> =
             present.iter().map(|s| numbers(leads_by_ad, s)).collect::<PolarsResult<_>>().map_err(err("read stages"))?;
@@ -354,7 +332,7 @@ fn measures(
                 None => leads_only.entry(k).or_default().0 += n[i],
             }
         }
-        let keys = keys_of(purchases_by_ad).map_err(err("read purchases per ad"))?;
+        let keys = key_rows(purchases_by_ad, &LEVELS).map_err(err("read purchases per ad"))?;
         let p = numbers(purchases_by_ad, "purchases").map_err(err("read purchases per ad"))?;
         let r = numbers(purchases_by_ad, "revenue").map_err(err("read purchases per ad"))?;
         for (i, k) in keys.into_iter().enumerate() {

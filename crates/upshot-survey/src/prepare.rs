@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use upshot_data::derive::{channel_or_organic, exact_money_sum, new_customers};
+use upshot_data::frame;
 use upshot_data::{Dataset, TableKind};
 
 use crate::mapping::{ORGANIC, is_other};
@@ -77,17 +78,6 @@ pub(crate) struct Files {
     pub orders: String,
     pub survey: String,
     pub spend: String,
-}
-
-fn strings(frame: &DataFrame, column: &str) -> Result<Vec<Option<String>>, SurveyError> {
-    let column = frame.column(column).map_err(SurveyError::polars("read column"))?;
-    let column = column.str().map_err(SurveyError::polars("read text column"))?;
-    Ok(column.iter().map(|v| v.map(str::to_string)).collect())
-}
-
-fn numbers(frame: &DataFrame, column: &str) -> Result<Vec<f64>, SurveyError> {
-    let column = frame.column(column).and_then(|c| c.cast(&DataType::Float64)).map_err(SurveyError::polars("read numbers"))?;
-    Ok(column.f64().map_err(SurveyError::polars("read numbers"))?.iter().map(|v| v.unwrap_or(0.0)).collect())
 }
 
 fn collect(frame: LazyFrame, context: &'static str) -> Result<DataFrame, SurveyError> {
@@ -235,8 +225,10 @@ fn surveyed_first_orders(
         ]),
         "count survey rows",
     )?;
-    let surveyed_rows = numbers(&counts, "surveyed")?.first().copied().unwrap_or(0.0) as u64;
-    let early = numbers(&counts, "early")?.first().copied().unwrap_or(0.0) as u64;
+    let surveyed_rows =
+        frame::numbers(&counts, "surveyed").map_err(SurveyError::polars("read numbers"))?.first().copied().unwrap_or(0.0) as u64;
+    let early =
+        frame::numbers(&counts, "early").map_err(SurveyError::polars("read numbers"))?.first().copied().unwrap_or(0.0) as u64;
     let of_repeat_orders = (survey.frame.height() as u64).saturating_sub(surveyed_rows);
     if of_repeat_orders > 0 {
         exclusions.add(TableKind::Survey, "not_a_first_order", of_repeat_orders);
@@ -246,7 +238,11 @@ fn surveyed_first_orders(
         exclusions.add(TableKind::Survey, "answered_before_order", early);
         let examples =
             collect(joined.clone().lazy().filter(col("__early")).select([col("order_id")]).limit(3), "list early answers")?;
-        early_examples = strings(&examples, "order_id")?.into_iter().flatten().collect();
+        early_examples = frame::strings(&examples, "order_id")
+            .map_err(SurveyError::polars("read a text column"))?
+            .into_iter()
+            .flatten()
+            .collect();
     }
     Ok(Surveyed { joined, rows: surveyed_rows, early, early_examples })
 }
@@ -264,8 +260,8 @@ fn answer_map(joined: &DataFrame, params: &Params) -> Result<(Vec<AnswerRow>, Da
             .sort(["answer"], SortMultipleOptions::default()),
         "count answers",
     )?;
-    let answer_text = strings(&answer_counts, "answer")?;
-    let answer_n = numbers(&answer_counts, "n")?;
+    let answer_text = frame::strings(&answer_counts, "answer").map_err(SurveyError::polars("read a text column"))?;
+    let answer_n = frame::numbers(&answer_counts, "n").map_err(SurveyError::polars("read numbers"))?;
     let mut answers = Vec::new();
     let (mut map_answer, mut map_channel, mut map_state, mut map_other) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (text, n) in answer_text.into_iter().zip(answer_n) {
@@ -312,7 +308,11 @@ fn promo_map(joined: &DataFrame, params: &Params) -> Result<(Vec<PromoRow>, Data
     )?;
     let mut promos = Vec::new();
     let (mut promo_key, mut promo_channel) = (Vec::new(), Vec::new());
-    for (code, n) in strings(&promo_counts, "promo_key")?.into_iter().zip(numbers(&promo_counts, "n")?) {
+    for (code, n) in frame::strings(&promo_counts, "promo_key")
+        .map_err(SurveyError::polars("read a text column"))?
+        .into_iter()
+        .zip(frame::numbers(&promo_counts, "n").map_err(SurveyError::polars("read numbers"))?)
+    {
         let Some(code) = code else { continue };
         let channel = params.promo_codes.channel_for(&code).map(str::to_string);
         promo_key.push(code.clone());
@@ -354,16 +354,26 @@ fn order_value_bands(joined: &DataFrame) -> Result<Bands, SurveyError> {
     )?;
     let mut band_edges: Vec<f64> = Vec::new();
     for q in ["q1", "q2", "q3"] {
-        let edge = numbers(&quartiles, q)?.first().copied().unwrap_or(0.0);
+        let edge = frame::numbers(&quartiles, q).map_err(SurveyError::polars("read numbers"))?.first().copied().unwrap_or(0.0);
         if band_edges.last().is_none_or(|last| edge > *last) {
             band_edges.push(edge);
         }
     }
-    let first_text =
-        |c: &str| -> Result<String, SurveyError> { Ok(strings(&quartiles, c)?.into_iter().next().flatten().unwrap_or_default()) };
+    let first_text = |c: &str| -> Result<String, SurveyError> {
+        Ok(frame::strings(&quartiles, c)
+            .map_err(SurveyError::polars("read a text column"))?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or_default())
+    };
     let period = (first_text("first")?, first_text("last")?);
-    let first_day = numbers(&quartiles, "first_day")?.first().copied().unwrap_or(0.0) as i32;
-    let last_day = numbers(&quartiles, "last_day")?.first().copied().unwrap_or(0.0) as i32;
+    let first_day =
+        frame::numbers(&quartiles, "first_day").map_err(SurveyError::polars("read numbers"))?.first().copied().unwrap_or(0.0)
+            as i32;
+    let last_day =
+        frame::numbers(&quartiles, "last_day").map_err(SurveyError::polars("read numbers"))?.first().copied().unwrap_or(0.0)
+            as i32;
     Ok(Bands { edges: band_edges, period, days: (first_day, last_day) })
 }
 
@@ -469,9 +479,14 @@ fn spend_in_period(
             .sort(["channel"], SortMultipleOptions::default()),
         "sum spend by channel",
     )?;
-    let spend_channels: Vec<String> = strings(&spend_by_channel, "channel")?.into_iter().flatten().collect();
-    let spend_cost = numbers(&spend_by_channel, "cost")?;
-    let spend_in_period: f64 = numbers(&spend_by_channel, "rows")?.iter().sum();
+    let spend_channels: Vec<String> = frame::strings(&spend_by_channel, "channel")
+        .map_err(SurveyError::polars("read a text column"))?
+        .into_iter()
+        .flatten()
+        .collect();
+    let spend_cost = frame::numbers(&spend_by_channel, "cost").map_err(SurveyError::polars("read numbers"))?;
+    let spend_in_period: f64 =
+        frame::numbers(&spend_by_channel, "rows").map_err(SurveyError::polars("read numbers"))?.iter().sum();
     let outside = (spend.frame.height() as u64).saturating_sub(spend_in_period as u64);
     if outside > 0 {
         exclusions.add(TableKind::Spend, "outside_orders_period", outside);
@@ -487,14 +502,14 @@ fn population(
     spend_cost: &[f64],
     bands: usize,
 ) -> Result<(Population, Vec<f64>), SurveyError> {
-    let c_click = strings(cells, "click")?;
-    let c_promo = strings(cells, "promo_channel")?;
-    let c_answer = strings(cells, "answer_channel")?;
-    let c_state = numbers(cells, "state")?;
-    let c_band = numbers(cells, "band")?;
-    let c_customers = numbers(cells, "customers")?;
-    let c_revenue = numbers(cells, "revenue")?;
-    let c_revenue_sq = numbers(cells, "revenue_sq")?;
+    let c_click = frame::strings(cells, "click").map_err(SurveyError::polars("read a text column"))?;
+    let c_promo = frame::strings(cells, "promo_channel").map_err(SurveyError::polars("read a text column"))?;
+    let c_answer = frame::strings(cells, "answer_channel").map_err(SurveyError::polars("read a text column"))?;
+    let c_state = frame::numbers(cells, "state").map_err(SurveyError::polars("read numbers"))?;
+    let c_band = frame::numbers(cells, "band").map_err(SurveyError::polars("read numbers"))?;
+    let c_customers = frame::numbers(cells, "customers").map_err(SurveyError::polars("read numbers"))?;
+    let c_revenue = frame::numbers(cells, "revenue").map_err(SurveyError::polars("read numbers"))?;
+    let c_revenue_sq = frame::numbers(cells, "revenue_sq").map_err(SurveyError::polars("read numbers"))?;
     let mut names: BTreeSet<String> = BTreeSet::new();
     names.extend(c_click.iter().flatten().cloned());
     names.extend(c_promo.iter().flatten().cloned());
@@ -532,8 +547,12 @@ fn population(
 }
 
 fn week_rows(weekly: &DataFrame) -> Result<Vec<WeekRow>, SurveyError> {
-    let weeks = strings(weekly, "week")?;
-    let (n, s, r) = (numbers(weekly, "customers")?, numbers(weekly, "surveyed")?, numbers(weekly, "responded")?);
+    let weeks = frame::strings(weekly, "week").map_err(SurveyError::polars("read a text column"))?;
+    let (n, s, r) = (
+        frame::numbers(weekly, "customers").map_err(SurveyError::polars("read numbers"))?,
+        frame::numbers(weekly, "surveyed").map_err(SurveyError::polars("read numbers"))?,
+        frame::numbers(weekly, "responded").map_err(SurveyError::polars("read numbers"))?,
+    );
     Ok(weeks
         .into_iter()
         .enumerate()
@@ -542,8 +561,12 @@ fn week_rows(weekly: &DataFrame) -> Result<Vec<WeekRow>, SurveyError> {
 }
 
 fn month_rows(monthly: &DataFrame) -> Result<Vec<MonthRow>, SurveyError> {
-    let months = numbers(monthly, "month")?;
-    let (r, u, o) = (numbers(monthly, "responded")?, numbers(monthly, "unmapped")?, numbers(monthly, "other")?);
+    let months = frame::numbers(monthly, "month").map_err(SurveyError::polars("read numbers"))?;
+    let (r, u, o) = (
+        frame::numbers(monthly, "responded").map_err(SurveyError::polars("read numbers"))?,
+        frame::numbers(monthly, "unmapped").map_err(SurveyError::polars("read numbers"))?,
+        frame::numbers(monthly, "other").map_err(SurveyError::polars("read numbers"))?,
+    );
     Ok(months
         .into_iter()
         .enumerate()
