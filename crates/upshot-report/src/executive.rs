@@ -70,10 +70,8 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
 fn ordered(entries: &[Entry]) -> Vec<Row<'_>> {
     let mut rows: Vec<Row<'_>> =
         entries.iter().flat_map(|entry| entry.result.decisions.iter().map(move |decision| Row { entry, decision })).collect();
-    rows.sort_by(|a, b| {
-        let stake = |r: &Row<'_>| r.decision.stake.unwrap_or(f64::NEG_INFINITY);
-        stake(b).total_cmp(&stake(a)).then_with(|| a.entry.folder.cmp(&b.entry.folder))
-    });
+    // The one decision order (stake, then subject); the analysis's folder breaks the last ties.
+    rows.sort_by(|a, b| Decision::order(a.decision, b.decision).then_with(|| a.entry.folder.cmp(&b.entry.folder)));
     rows
 }
 
