@@ -4,7 +4,7 @@
 //! biased upward. The engine:
 //!
 //! 1. aggregates leads, orders and spend into lead-cohort and customer-cohort
-//!    tables per segment ([`triangle`]);
+//!    tables per segment ([`prepare`]);
 //! 2. completes the lead-cohort triangles of purchases and revenue with a
 //!    Bayesian over-dispersed Poisson model: chain ladder for cohorts past half
 //!    of their development, Bornhuetter-Ferguson (leads x the conversion of
