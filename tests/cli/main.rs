@@ -8,6 +8,7 @@ mod common;
 mod brand;
 mod cohorts;
 mod contract;
+mod diff;
 mod inspect;
 mod pacing;
 mod report;

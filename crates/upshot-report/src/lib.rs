@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod chart;
+pub mod diff;
 mod executive;
 
 pub use executive::write_executive;

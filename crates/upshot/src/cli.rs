@@ -28,6 +28,9 @@ pub enum Command {
     Digest(DigestArgs),
     /// Gather every result.json under a report folder into one executive decision summary.
     Report(ReportArgs),
+    /// Compare two report folders: calls that flipped, metrics outside their previous interval,
+    /// inputs excluding more rows. Exit 3 when a --fail-on guard breaks.
+    Diff(DiffArgs),
     /// Brand on/off tests: design a schedule (the analysis runs with `run`, kind = "brand-test").
     #[command(subcommand)]
     BrandTest(BrandTestCommand),
@@ -43,6 +46,21 @@ pub struct DigestArgs {
 pub struct ReportArgs {
     /// A folder of experiment outputs (what `upshot run --out` wrote); summary.md and summary.html go into it.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The previous run's report folder (or one experiment's folder).
+    pub old: PathBuf,
+    /// The new run's report folder (or one experiment's folder).
+    pub new: PathBuf,
+    /// Also write the comparison as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Guards that fail the command with exit 3: `flips` (a call changed, appeared or went away),
+    /// `rows` (an input excludes a larger share of its rows). Comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = ["flips", "rows"])]
+    pub fail_on: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

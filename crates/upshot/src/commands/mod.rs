@@ -1,6 +1,7 @@
 //! One file per subcommand, each `fn cmd(args, printer) -> Result<(), CliError>`.
 
 mod brand;
+mod diff;
 mod digest;
 mod report;
 mod run;
@@ -18,6 +19,7 @@ pub fn run(command: Command, printer: &Printer) -> Result<(), CliError> {
         Command::Run(args) => run::cmd(&args, printer),
         Command::Digest(args) => digest::cmd(&args, printer),
         Command::Report(args) => report::cmd(&args, printer),
+        Command::Diff(args) => diff::cmd(&args, printer),
         Command::BrandTest(crate::cli::BrandTestCommand::Design(args)) => brand::design(&args, printer),
     }
 }
