@@ -9,6 +9,7 @@ mod brand;
 mod cohorts;
 mod contract;
 mod diff;
+mod economics;
 mod inspect;
 mod pacing;
 mod report;

@@ -76,6 +76,10 @@ impl Outcome {
     }
 }
 
+/// The keys `economics.toml` may set for every experiment of its folder (see [`Kind::SHARED`]).
+pub const ECONOMICS_KEYS: &[&str] =
+    &["margin", "target_cac", "target_ltv_to_cac", "brand_campaigns", "decision_probability", "horizon_months"];
+
 /// One analysis kind.
 pub trait Kind: 'static {
     /// The name in configs and in `result.json` (`kind = "..."`).
@@ -84,6 +88,10 @@ pub trait Kind: 'static {
     const INPUTS: &'static [TableKind];
     /// The parameters, read and checked once.
     type Params;
+    /// The folder-wide economics keys (`economics.toml`, [`ECONOMICS_KEYS`]) this kind takes, each
+    /// with the `[params]` key it fills: `("decision_probability", "scale_probability")`. A config's
+    /// own `[params]` key wins over the folder's.
+    const SHARED: &'static [(&'static str, &'static str)] = &[];
 
     /// Reads and checks `[params]`: unknown keys and out-of-range values are
     /// [`AnalysisError::Params`] naming the key.
@@ -114,6 +122,8 @@ pub trait Registered: Sync {
     fn inputs(&self) -> &'static [TableKind];
     /// Reads its `[params]`.
     fn plan(&self, params: &toml::Table) -> Result<Box<dyn Planned>, AnalysisError>;
+    /// The folder-wide economics keys it takes (see [`Kind::SHARED`]).
+    fn shared(&self) -> &'static [(&'static str, &'static str)];
 }
 
 /// The registry entry of kind `K`: `&Entry::<MyKind>::NEW`.
@@ -146,6 +156,9 @@ impl<K: Kind> Registered for Entry<K> {
     }
     fn plan(&self, params: &toml::Table) -> Result<Box<dyn Planned>, AnalysisError> {
         Ok(Box::new(Plan::<K> { params: K::params(params)? }))
+    }
+    fn shared(&self) -> &'static [(&'static str, &'static str)] {
+        K::SHARED
     }
 }
 

@@ -41,6 +41,7 @@ impl Kind for BrandTest {
     const NAME: &'static str = "brand-test";
     const INPUTS: &'static [TableKind] = &[TableKind::Orders, TableKind::Spend, TableKind::Schedule];
     type Params = Params;
+    const SHARED: &'static [(&'static str, &'static str)] = &[("margin", "margin"), ("brand_campaigns", "brand_campaigns")];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)

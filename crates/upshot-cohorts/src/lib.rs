@@ -47,6 +47,8 @@ impl Kind for Cohorts {
     const NAME: &'static str = "cohorts";
     const INPUTS: &'static [TableKind] = &[TableKind::Leads, TableKind::Orders, TableKind::Spend];
     type Params = Params;
+    const SHARED: &'static [(&'static str, &'static str)] =
+        &[("margin", "margin"), ("target_ltv_to_cac", "target_ltv_to_cac"), ("horizon_months", "horizon_months")];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)

@@ -738,6 +738,11 @@ pub struct ResultJson {
     pub headline: String,
     /// Currency of every money metric.
     pub currency: String,
+    /// The folder-wide economics (`economics.toml`) this run used, resolved: each key the kind
+    /// takes, with the value from the folder's file or the config's own `[params]` override.
+    /// Absent when neither sets any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub economics: BTreeMap<String, serde_json::Value>,
     /// Inputs with their row accounting.
     pub inputs: Vec<InputRecord>,
     /// SHA-256 of the config file's bytes.
@@ -782,6 +787,7 @@ mod tests {
             kind: "inspect".into(),
             headline: String::new(),
             currency: "USD".into(),
+            economics: BTreeMap::new(),
             inputs: vec![],
             config_sha256: String::new(),
             seed: 1,

@@ -37,6 +37,8 @@ impl Kind for Segments {
     const NAME: &'static str = "segments";
     const INPUTS: &'static [TableKind] = &[TableKind::Spend, TableKind::Leads, TableKind::Orders];
     type Params = Params;
+    const SHARED: &'static [(&'static str, &'static str)] =
+        &[("target_cac", "target_cac"), ("decision_probability", "scale_probability")];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)

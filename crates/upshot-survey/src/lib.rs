@@ -53,6 +53,7 @@ impl Kind for Survey {
     const NAME: &'static str = "survey";
     const INPUTS: &'static [TableKind] = &[TableKind::Orders, TableKind::Spend, TableKind::Survey];
     type Params = Params;
+    const SHARED: &'static [(&'static str, &'static str)] = &[("target_cac", "target_cac")];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)

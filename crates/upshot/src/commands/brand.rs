@@ -122,6 +122,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         kind: "brand-test-design".into(),
         headline: analysis.headline.clone(),
         currency: "USD".into(),
+        economics: Default::default(),
         inputs: Vec::new(),
         config_sha256: String::new(),
         seed: args.seed,

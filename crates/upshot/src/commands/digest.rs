@@ -10,7 +10,7 @@ use crate::error::CliError;
 use crate::printer::Printer;
 
 pub fn cmd(args: &DigestArgs, printer: &Printer) -> Result<(), CliError> {
-    let (config, _, dataset) = load(&args.config, printer)?;
+    let crate::commands::run::Loaded { config, dataset, .. } = load(&args.config, printer)?;
     let config_error = |message: String| DataError::Config { file: config.path.display().to_string(), message };
     if config.kind != Pacing::NAME {
         return Err(config_error(format!("the digest reads a `kind = \"pacing\"` config; this one is `{}`", config.kind)).into());

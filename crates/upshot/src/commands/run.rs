@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
-use upshot_analysis::{Outcome, Planned, Seed};
+use upshot_analysis::{ECONOMICS_KEYS, Outcome, Planned, Seed};
 use upshot_data::{DataError, Dataset, ExperimentConfig, Mode, Progress, TableKind, validate_config_projected};
 use upshot_result::{InputRecord, ResultJson};
 
@@ -11,6 +11,54 @@ use crate::cli::RunArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
 use crate::registry;
+
+/// The file beside the configs that sets economics once for the folder.
+pub const ECONOMICS_FILE: &str = "economics.toml";
+
+/// The folder's `economics.toml` beside `config`, if any; an unknown key is a config error
+/// naming the file and the keys it may set.
+fn folder_economics(config: &Path) -> Result<toml::Table, CliError> {
+    let path = config.parent().unwrap_or(Path::new(".")).join(ECONOMICS_FILE);
+    if !path.is_file() {
+        return Ok(toml::Table::new());
+    }
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io { file: file.clone(), source })?;
+    let table: toml::Table =
+        text.parse().map_err(|e: toml::de::Error| DataError::Config { file: file.clone(), message: e.to_string() })?;
+    if let Some(key) = table.keys().find(|k| !ECONOMICS_KEYS.contains(&k.as_str())) {
+        return Err(DataError::Config {
+            file,
+            message: format!("unknown key `{key}`; economics.toml sets {}", ECONOMICS_KEYS.join(", ")),
+        }
+        .into());
+    }
+    Ok(table)
+}
+
+/// The params a kind reads: the folder's economics for the keys it takes, then the config's own
+/// `[params]` over them; and the resolved economics to record in `result.json`.
+fn with_economics(
+    economics: &toml::Table,
+    shared: &[(&str, &str)],
+    params: &toml::Table,
+) -> (toml::Table, std::collections::BTreeMap<String, serde_json::Value>) {
+    let mut merged = params.clone();
+    let mut resolved = std::collections::BTreeMap::new();
+    for (key, param) in shared {
+        if let Some(value) = economics.get(*key)
+            && !merged.contains_key(*param)
+        {
+            merged.insert(param.to_string(), value.clone());
+        }
+        if let Some(value) = merged.get(*param).filter(|_| economics.contains_key(*key) || params.contains_key(*param))
+            && let Ok(json) = serde_json::to_value(value)
+        {
+            resolved.insert(key.to_string(), json);
+        }
+    }
+    (merged, resolved)
+}
 
 /// Every config named: files as given, folders expanded to their `*.toml`, sorted.
 pub fn collect_configs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
@@ -21,6 +69,8 @@ pub fn collect_configs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             let mut found: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+                // The folder's shared economics, not an experiment.
+                .filter(|p| p.file_name().is_none_or(|name| name != ECONOMICS_FILE))
                 .collect();
             found.sort();
             if found.is_empty() {
@@ -84,7 +134,15 @@ pub fn cmd(args: &RunArgs, printer: &Printer) -> Result<(), CliError> {
 
 /// Reads a config, checks its kind, inputs and params, and loads its validated
 /// tables (only the columns its analysis reads); returns what the run needs.
-pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, Box<dyn Planned>, Dataset), CliError> {
+/// What a run needs: the config, its planned kind, the validated tables and the resolved economics.
+pub struct Loaded {
+    pub config: ExperimentConfig,
+    pub plan: Box<dyn Planned>,
+    pub dataset: Dataset,
+    pub economics: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+pub fn load(path: &Path, printer: &Printer) -> Result<Loaded, CliError> {
     let config = ExperimentConfig::from_file(path)?;
     let config_error = |message: String| DataError::Config { file: path.display().to_string(), message };
     let kind = registry::find(&config.kind).map_err(config_error)?;
@@ -98,15 +156,16 @@ pub fn load(path: &Path, printer: &Printer) -> Result<(ExperimentConfig, Box<dyn
             .into());
         }
     }
-    let plan = kind.plan(&config.params).map_err(|err| config_error(err.to_string()))?;
+    let (params, economics) = with_economics(&folder_economics(path)?, kind.shared(), &config.params);
+    let plan = kind.plan(&params).map_err(|err| config_error(err.to_string()))?;
     let progress = progress_for(printer, &config);
     let dataset = validate_config_projected(&config, Mode::Load, &|table| plan.columns(table), &progress)?;
     progress.finish();
-    Ok((config, plan, dataset))
+    Ok(Loaded { config, plan, dataset, economics })
 }
 
 fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
-    let (config, plan, dataset) = load(path, printer)?;
+    let Loaded { config, plan, dataset, economics } = load(path, printer)?;
     let Outcome { mut analysis, exclusions } = plan.run(&dataset, Seed(config.seed))?;
     for report in dataset.reports() {
         for (reason, examples) in &report.examples {
@@ -120,6 +179,7 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         kind: config.kind.clone(),
         headline: analysis.headline.clone(),
         currency: config.currency.clone(),
+        economics,
         inputs: dataset
             .reports()
             .into_iter()

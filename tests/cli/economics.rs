@@ -1,0 +1,55 @@
+//! `economics.toml`: the folder's economics, set once for every experiment in it, each key
+//! overridable in a config; the resolved values are recorded in `result.json`.
+
+use crate::common::*;
+
+/// The sample survey config in `dir`, its inputs as absolute paths, with `target_cac` as given
+/// (`None` leaves it out, so the folder's economics decide it).
+fn survey_config(dir: &std::path::Path, target_cac: Option<f64>) {
+    let text = std::fs::read_to_string(root().join("experiments/survey-attribution.toml")).expect("config");
+    let data = root().join("notebooks-data");
+    let text = text.replace("../notebooks-data", data.to_str().expect("utf8"));
+    let text = match target_cac {
+        Some(t) => text.replace("target_cac = 150.0", &format!("target_cac = {t:.1}")),
+        None => text.replace("target_cac = 150.0\n", ""),
+    };
+    std::fs::write(dir.join("survey.toml"), text).expect("write");
+}
+
+fn run_folder(dir: &std::path::Path) -> (std::process::Output, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = upshot(&["run", dir.to_str().expect("utf8"), "--out", out.path().to_str().expect("utf8"), "-q"]);
+    (output, out)
+}
+
+#[test]
+fn the_folders_economics_fill_params_a_config_overrides_them_and_result_json_records_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("economics.toml"), "target_cac = 60.0\nmargin = 0.6\n").expect("write");
+    survey_config(dir.path(), None);
+    let (output, out) = run_folder(dir.path());
+    assert!(output.status.success(), "economics.toml is not run as an experiment\n{}", text(&output));
+    let result = read_result(&out.path().join("survey-attribution-2025/result.json"));
+    // The survey takes target_cac from the folder; margin is not one of its keys.
+    assert_eq!(result.economics.len(), 1, "{:?}", result.economics);
+    assert_eq!(result.economics["target_cac"], 60.0);
+    assert!(result.decisions.iter().all(|d| d.reason.contains("vs target $60")), "{:?}", result.decisions);
+
+    // The config's own key wins, and the record says so.
+    survey_config(dir.path(), Some(150.0));
+    let (output, out) = run_folder(dir.path());
+    assert!(output.status.success(), "{}", text(&output));
+    let result = read_result(&out.path().join("survey-attribution-2025/result.json"));
+    assert_eq!(result.economics["target_cac"], 150.0);
+    assert!(result.decisions.iter().all(|d| d.reason.contains("vs target $150")));
+
+    // An unknown key is a config error naming the file and the keys it may set.
+    std::fs::write(dir.path().join("economics.toml"), "target_roas = 3\n").expect("write");
+    let (output, _) = run_folder(dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let message = text(&output);
+    assert!(
+        message.contains("economics.toml") && message.contains("target_roas") && message.contains("target_ltv_to_cac"),
+        "{message}"
+    );
+}
