@@ -150,3 +150,20 @@ fn cohorts_edge_cases_are_defined_and_warned() {
     });
     assert_analysis_rejects(&partial, &["leads.parquet", "created_at", "complete month"]);
 }
+
+#[test]
+fn the_method_line_says_which_projection_was_asked_for_and_used() {
+    for (rule, asked, bf_used) in [
+        ("chain-ladder", "`projection = \"chain-ladder\"`", false),
+        ("bornhuetter-ferguson", "`projection = \"bornhuetter-ferguson\"`", true),
+        ("auto", "Projection (auto)", true),
+    ] {
+        let case = cohorts_case(&format!("projection = \"{rule}\""), |_| {});
+        let (_, out) = case.result();
+        let summary = std::fs::read_to_string(out.join("case/summary.md")).expect("summary");
+        let line = summary.lines().find(|l| l.starts_with("Projection")).unwrap_or_else(|| panic!("{rule}: no method line"));
+        assert!(line.contains(asked), "{rule}: {line}");
+        assert_eq!(!line.contains(" 0 by Bornhuetter-Ferguson"), bf_used, "{rule}: {line}");
+        assert!(!rule.starts_with("chain") || !line.contains("younger ones"), "{rule}: {line}");
+    }
+}

@@ -5,10 +5,10 @@ use upshot_result::format::{count, money, number, percent, probability, with_int
 use upshot_result::{Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment, Series, Table, Unit, names};
 use upshot_stats::normal_quantile;
 
-use crate::Params;
 use crate::model::{CohortResult, Computed, Estimate, SegmentResult, months};
 use crate::prepare::{Grain, SegmentCustomers};
-use upshot_development::projection::AUTO_DEVELOPED_SHARE;
+use crate::{Params, ProjectionRule};
+use upshot_development::projection::{AUTO_DEVELOPED_SHARE, Method};
 
 /// Cohorts and ages shown in the triangle heatmap.
 const HEATMAP_SIZE: usize = 16;
@@ -752,6 +752,23 @@ fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>
     }
 }
 
+/// The projection as asked and as used: the rule, then how many cohorts each method projected.
+fn method_line(rule: ProjectionRule, cohorts: &[CohortResult]) -> String {
+    let used = |m: Method| cohorts.iter().filter(|c| c.method == m).count();
+    let (cl, bf) = (used(Method::ChainLadder), used(Method::BornhuetterFerguson));
+    let asked = match rule {
+        ProjectionRule::Auto => format!(
+            "Projection (auto): Bayesian over-dispersed Poisson; cohorts that have reached {:.0}% of their expected purchases use their own purchases (chain ladder), younger ones leads x the conversion of mature cohorts (Bornhuetter-Ferguson)",
+            AUTO_DEVELOPED_SHARE * 100.0
+        ),
+        ProjectionRule::ChainLadder => {
+            "Projection (`projection = \"chain-ladder\"`): Bayesian over-dispersed Poisson chain ladder for every cohort; estimates are its posterior means".to_string()
+        }
+        ProjectionRule::BornhuetterFerguson => "Projection (`projection = \"bornhuetter-ferguson\"`): Bayesian over-dispersed Poisson; Bornhuetter-Ferguson (leads x the conversion of mature cohorts) for every immature cohort".to_string(),
+    };
+    format!("{asked}; used: {cl} cohort(s) by chain ladder, {bf} by Bornhuetter-Ferguson.")
+}
+
 /// Builds the analysis from the computed cohorts.
 pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Analysis {
     let ctx = Context { computed, params, currency, z: normal_quantile(0.5 + params.level / 2.0) };
@@ -824,8 +841,8 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
             count(still)
         ),
         format!(
-            "Projection: Bayesian over-dispersed Poisson chain ladder; cohorts that have reached {:.0}% of their expected purchases use their own purchases (chain ladder), younger ones leads x the conversion of mature cohorts (Bornhuetter-Ferguson). LTV from customer cohorts, net of refunds; margin {}, target LTV/CAC {}.",
-            AUTO_DEVELOPED_SHARE * 100.0,
+            "{} LTV from customer cohorts, net of refunds; margin {}, target LTV/CAC {}.",
+            method_line(params.projection, &total.cohorts),
             number(params.margin, 2),
             number(params.target_ltv_to_cac, 1)
         ),
