@@ -445,14 +445,24 @@ pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Comp
             }
         }
         let draws = params.draws;
+        // `projection = "chain-ladder"` reports the chain ladder itself, the model's draws its interval.
+        let as_asked = |p: Projection, triangle: &Triangle| {
+            if params.projection == ProjectionRule::ChainLadder { p.with_chain_ladder_means(triangle) } else { p }
+        };
         Projected {
-            purchases: project(
-                &setup(&purchases_triangle, &segment.leads, &methods, &purchase_prior, 1.0, draws),
-                &mut stream(seed, "cohorts-purchases", index),
+            purchases: as_asked(
+                project(
+                    &setup(&purchases_triangle, &segment.leads, &methods, &purchase_prior, 1.0, draws),
+                    &mut stream(seed, "cohorts-purchases", index),
+                ),
+                &purchases_triangle,
             ),
-            revenue: project(
-                &setup(&revenue_triangle, &segment.leads, &methods, &revenue_prior, cohorts.revenue_scale, draws),
-                &mut stream(seed, "cohorts-revenue", index),
+            revenue: as_asked(
+                project(
+                    &setup(&revenue_triangle, &segment.leads, &methods, &revenue_prior, cohorts.revenue_scale, draws),
+                    &mut stream(seed, "cohorts-revenue", index),
+                ),
+                &revenue_triangle,
             ),
             customers: project(
                 &setup(

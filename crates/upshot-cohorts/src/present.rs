@@ -762,7 +762,7 @@ fn method_line(rule: ProjectionRule, cohorts: &[CohortResult]) -> String {
             AUTO_DEVELOPED_SHARE * 100.0
         ),
         ProjectionRule::ChainLadder => {
-            "Projection (`projection = \"chain-ladder\"`): Bayesian over-dispersed Poisson chain ladder for every cohort; estimates are its posterior means".to_string()
+            "Projection (`projection = \"chain-ladder\"`): the volume-weighted chain ladder for every cohort (Mack's point estimate), intervals from the Bayesian over-dispersed Poisson chain ladder's draws".to_string()
         }
         ProjectionRule::BornhuetterFerguson => "Projection (`projection = \"bornhuetter-ferguson\"`): Bayesian over-dispersed Poisson; Bornhuetter-Ferguson (leads x the conversion of mature cohorts) for every immature cohort".to_string(),
     };

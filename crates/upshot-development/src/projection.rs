@@ -109,6 +109,43 @@ pub struct Projection {
     pub bf_fallback: bool,
 }
 
+impl Projection {
+    /// The deterministic volume-weighted chain ladder of `triangle` (Mack's point estimate, the
+    /// published reserve of RAA or GenIns) as the mean of every chain-ladder cohort with volume,
+    /// the model's draws staying its interval: what `projection = "chain-ladder"` reports. Ages
+    /// no cohort with volume has reached keep the model's tail (the chain ladder has no factor
+    /// there); a cohort with nothing observed keeps the model's mean (the chain ladder would
+    /// project zero for ever).
+    pub fn with_chain_ladder_means(mut self, triangle: &Triangle) -> Self {
+        let developed = developed_shares(&lag_profile(triangle));
+        let ages = developed.len();
+        if ages == 0 {
+            return self;
+        }
+        let observed_end = ages - 1 - self.tail_ages.min(ages - 1);
+        for i in 0..self.mean.len() {
+            let latest_age = self.latest_age[i];
+            if self.methods[i] != Method::ChainLadder || self.latest[i] <= 0.0 || developed[latest_age] <= 0.0 {
+                continue;
+            }
+            let ultimate = self.latest[i] / developed[latest_age] * developed[observed_end];
+            let model = &self.cumulative[i];
+            // The model's growth past the observed development, applied to the chain ladder's end.
+            let tail = |k: usize| if model[observed_end] > 0.0 { model[k] / model[observed_end] } else { 1.0 };
+            let row: Vec<f64> = (0..ages)
+                .map(|k| match k {
+                    k if k <= latest_age => model[k],
+                    k if k <= observed_end => self.latest[i] / developed[latest_age] * developed[k],
+                    k => ultimate * tail(k),
+                })
+                .collect();
+            self.mean[i] = row[ages - 1];
+            self.cumulative[i] = row;
+        }
+        self
+    }
+}
+
 /// Latest observed age per cohort (`None` for a cohort with no observed age).
 fn latest_ages(triangle: &Triangle) -> Vec<usize> {
     triangle.cells.iter().map(|row| row.iter().take_while(|c| c.is_some()).count().saturating_sub(1)).collect()
@@ -420,6 +457,49 @@ mod tests {
         assert!((mean - 53_826.0).abs() / 53_826.0 < 0.05, "mean reserve {mean}");
         assert!((sd - 19_059.0).abs() / 19_059.0 < 0.15, "sd {sd}");
         assert!(p.dispersion > 100.0, "RAA is strongly over-dispersed: {}", p.dispersion);
+    }
+
+    /// GenIns (Taylor and Ashe 1983; `GenIns` in R's ChainLadder, `genins` in Python's chainladder).
+    fn genins() -> Triangle {
+        let rows = vec![
+            vec![357848.0, 1124788.0, 1735330.0, 2218270.0, 2745596.0, 3319994.0, 3466336.0, 3606286.0, 3833515.0, 3901463.0],
+            vec![352118.0, 1236139.0, 2170033.0, 3353322.0, 3799067.0, 4120063.0, 4647867.0, 4914039.0, 5339085.0],
+            vec![290507.0, 1292306.0, 2218525.0, 3235179.0, 3985995.0, 4132918.0, 4628910.0, 4909315.0],
+            vec![310608.0, 1418858.0, 2195047.0, 3757447.0, 4029929.0, 4381982.0, 4588268.0],
+            vec![443160.0, 1136350.0, 2128333.0, 2897821.0, 3402672.0, 3873311.0],
+            vec![396132.0, 1333217.0, 2180715.0, 2985752.0, 3691712.0],
+            vec![440832.0, 1288463.0, 2419861.0, 3483130.0],
+            vec![359480.0, 1421128.0, 2864498.0],
+            vec![376686.0, 1363294.0],
+            vec![344014.0],
+        ];
+        Triangle::from_rows(&rows, 10)
+    }
+
+    #[test]
+    fn chain_ladder_means_are_the_published_reserves_with_the_model_draws_around_them() {
+        // Published chain-ladder reserves: RAA 52,135.23 (Mack 1993), GenIns 18,680,856 (Mack 1993;
+        // R ChainLadder's MackChainLadder(GenIns) total IBNR).
+        for (name, triangle, reserve) in [("RAA", raa(), 52_135.23), ("GenIns", genins(), 18_680_855.61)] {
+            let methods = vec![Method::ChainLadder; 10];
+            let exposure = vec![1.0; 10];
+            let setup = counts(&triangle, &exposure, &methods, 2000, 300);
+            let model = project(&setup, &mut stream(11, "test", 0));
+            let model_reserve: f64 = model.mean.iter().zip(&model.latest).map(|(m, l)| m - l).sum();
+            let p = model.with_chain_ladder_means(&triangle);
+            let cl_reserve: f64 = p.mean.iter().zip(&p.latest).map(|(m, l)| m - l).sum();
+            assert!((cl_reserve - reserve).abs() < 0.01, "{name}: chain-ladder reserve {cl_reserve} vs {reserve}");
+            assert!((model_reserve - reserve).abs() / reserve > 1e-4, "{name}: the model mean differs ({model_reserve})");
+            // The draws are untouched and still sit around the chain ladder.
+            let mut totals: Vec<f64> = p.draws.iter().map(|d| d.iter().zip(&p.latest).map(|(u, l)| u - l).sum()).collect();
+            totals.sort_by(f64::total_cmp);
+            let (lo, hi) = (totals[totals.len() / 20], totals[totals.len() * 19 / 20]);
+            assert!(lo < reserve && reserve < hi, "{name}: 90% of draws [{lo}, {hi}] around {reserve}");
+            // Rows stay cumulative: observed cells as given, then non-decreasing to the mean.
+            for ((row, mean), &latest_age) in p.cumulative.iter().zip(&p.mean).zip(&p.latest_age) {
+                assert!(row[latest_age..].windows(2).all(|w| w[1] >= w[0] - 1e-9) && (row[9] - mean).abs() < 1e-6);
+            }
+        }
     }
 
     #[test]
