@@ -417,7 +417,7 @@ pub fn project(setup: &Setup<'_>, rng: &mut impl Rng) -> Projection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chainladder::tests::raa;
+    use crate::chainladder::tests::{genins, raa};
     use upshot_stats::rng::stream;
 
     /// A purchase-count projection without a pooled lag prior.
@@ -457,23 +457,6 @@ mod tests {
         assert!((mean - 53_826.0).abs() / 53_826.0 < 0.05, "mean reserve {mean}");
         assert!((sd - 19_059.0).abs() / 19_059.0 < 0.15, "sd {sd}");
         assert!(p.dispersion > 100.0, "RAA is strongly over-dispersed: {}", p.dispersion);
-    }
-
-    /// GenIns (Taylor and Ashe 1983; `GenIns` in R's ChainLadder, `genins` in Python's chainladder).
-    fn genins() -> Triangle {
-        let rows = vec![
-            vec![357848.0, 1124788.0, 1735330.0, 2218270.0, 2745596.0, 3319994.0, 3466336.0, 3606286.0, 3833515.0, 3901463.0],
-            vec![352118.0, 1236139.0, 2170033.0, 3353322.0, 3799067.0, 4120063.0, 4647867.0, 4914039.0, 5339085.0],
-            vec![290507.0, 1292306.0, 2218525.0, 3235179.0, 3985995.0, 4132918.0, 4628910.0, 4909315.0],
-            vec![310608.0, 1418858.0, 2195047.0, 3757447.0, 4029929.0, 4381982.0, 4588268.0],
-            vec![443160.0, 1136350.0, 2128333.0, 2897821.0, 3402672.0, 3873311.0],
-            vec![396132.0, 1333217.0, 2180715.0, 2985752.0, 3691712.0],
-            vec![440832.0, 1288463.0, 2419861.0, 3483130.0],
-            vec![359480.0, 1421128.0, 2864498.0],
-            vec![376686.0, 1363294.0],
-            vec![344014.0],
-        ];
-        Triangle::from_rows(&rows, 10)
     }
 
     #[test]
