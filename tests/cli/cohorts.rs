@@ -169,3 +169,77 @@ fn the_method_line_says_which_projection_was_asked_for_and_used() {
         assert!(!rule.starts_with("chain") || !line.contains("younger ones"), "{rule}: {line}");
     }
 }
+
+/// GenIns (Taylor and Ashe 1983) as cumulative amounts per accident year and development year.
+const GENINS: [&[f64]; 10] = [
+    &[357848.0, 1124788.0, 1735330.0, 2218270.0, 2745596.0, 3319994.0, 3466336.0, 3606286.0, 3833515.0, 3901463.0],
+    &[352118.0, 1236139.0, 2170033.0, 3353322.0, 3799067.0, 4120063.0, 4647867.0, 4914039.0, 5339085.0],
+    &[290507.0, 1292306.0, 2218525.0, 3235179.0, 3985995.0, 4132918.0, 4628910.0, 4909315.0],
+    &[310608.0, 1418858.0, 2195047.0, 3757447.0, 4029929.0, 4381982.0, 4588268.0],
+    &[443160.0, 1136350.0, 2128333.0, 2897821.0, 3402672.0, 3873311.0],
+    &[396132.0, 1333217.0, 2180715.0, 2985752.0, 3691712.0],
+    &[440832.0, 1288463.0, 2419861.0, 3483130.0],
+    &[359480.0, 1421128.0, 2864498.0],
+    &[376686.0, 1363294.0],
+    &[344014.0],
+];
+
+#[test]
+fn genins_through_the_whole_pipeline_gives_the_published_chain_ladder_reserve() {
+    // One lead per monthly cohort (accident year i = month i of 2024), one customer whose orders
+    // pay the triangle's increments on the last day of each later month: the lead-cohort revenue
+    // triangle is GenIns, and the data end on the last day of the tenth month (complete).
+    let month_end = |m: usize| {
+        let (y, mo) = (2024 + (m as i32 + 1) / 12, (m as u32 + 1) % 12 + 1);
+        NaiveDate::from_ymd_opt(y, mo, 1).expect("date").pred_opt().expect("day").and_hms_opt(12, 0, 0).expect("time")
+    };
+    let micros = |t: chrono::NaiveDateTime| t.and_utc().timestamp_micros();
+    let datetime = |name: &str, values: Vec<i64>| {
+        Series::new(name.into(), values).cast(&DataType::Datetime(TimeUnit::Microseconds, None)).expect("datetime")
+    };
+    let case = cohorts_case("projection = \"chain-ladder\"\nhorizon_months = 10\nby = []", |dir| {
+        edit("leads", dir, |df| {
+            let df = df.head(Some(10));
+            let created: Vec<i64> = (0..10).map(|i| micros(month_end(i) - chrono::Days::new(20))).collect();
+            let mut lazy = df.lazy().with_columns([
+                lit(Series::new("lead_id".into(), (0..10).map(|i| format!("L{i}")).collect::<Vec<_>>())).alias("lead_id"),
+                lit(datetime("created_at", created)).alias("created_at"),
+            ]);
+            for stage in ["target_lead_at", "call_at", "proposal_at", "negotiation_at", "purchase_at"] {
+                lazy = lazy.with_column(lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, None)).alias(stage));
+            }
+            lazy.collect().expect("leads")
+        });
+        edit("orders", dir, |df| {
+            let cells: Vec<(usize, usize, f64)> = GENINS
+                .iter()
+                .enumerate()
+                .flat_map(|(i, row)| row.iter().enumerate().map(move |(k, c)| (i, k, c - if k == 0 { 0.0 } else { row[k - 1] })))
+                .collect();
+            let n = cells.len();
+            df.head(Some(n))
+                .lazy()
+                .with_columns([
+                    lit(Series::new("order_id".into(), cells.iter().map(|(i, k, _)| format!("O{i}-{k}")).collect::<Vec<_>>()))
+                        .alias("order_id"),
+                    lit(Series::new("customer_id".into(), cells.iter().map(|(i, _, _)| format!("C{i}")).collect::<Vec<_>>()))
+                        .alias("customer_id"),
+                    lit(Series::new("lead_id".into(), cells.iter().map(|(i, _, _)| format!("L{i}")).collect::<Vec<_>>()))
+                        .alias("lead_id"),
+                    lit(datetime("paid_at", cells.iter().map(|(i, k, _)| micros(month_end(i + k))).collect())).alias("paid_at"),
+                    lit(Series::new("revenue".into(), cells.iter().map(|(_, _, x)| *x).collect::<Vec<f64>>())).alias("revenue"),
+                ])
+                .collect()
+                .expect("orders")
+        });
+        edit("spend", dir, |df| {
+            let day = NaiveDate::from_ymd_opt(2024, 1, 5).expect("date");
+            df.head(Some(1)).lazy().with_column(lit(day).cast(DataType::Date).alias("date")).collect().expect("spend")
+        });
+    });
+    let (result, _) = case.result();
+    let reserve = headline(&result, "revenue_projected").estimate - headline(&result, "revenue_observed").estimate;
+    // Published chain-ladder reserve of GenIns: 18,680,856 (Mack 1993; R ChainLadder's MackChainLadder).
+    assert!((reserve - 18_680_855.61).abs() < 0.5, "reserve {reserve}");
+    assert_eq!(headline(&result, "revenue_observed").estimate, GENINS.iter().map(|r| r[r.len() - 1]).sum::<f64>());
+}
