@@ -9,9 +9,11 @@ fn survey_config(dir: &std::path::Path, target_cac: Option<f64>) {
     let text = std::fs::read_to_string(root().join("experiments/survey-attribution.toml")).expect("config");
     let data = root().join("notebooks-data");
     let text = text.replace("../notebooks-data", data.to_str().expect("utf8"));
+    // The sample's target comes from experiments/economics.toml; this folder has its own.
+    assert!(!text.contains("target_cac"), "the sample survey config leaves target_cac to economics.toml");
     let text = match target_cac {
-        Some(t) => text.replace("target_cac = 150.0", &format!("target_cac = {t:.1}")),
-        None => text.replace("target_cac = 150.0\n", ""),
+        Some(t) => text.replacen("[params]\n", &format!("[params]\ntarget_cac = {t:.1}\n"), 1),
+        None => text,
     };
     std::fs::write(dir.join("survey.toml"), text).expect("write");
 }

@@ -78,38 +78,7 @@ fn dates(frame: &DataFrame, column: &str) -> Result<Vec<i32>, BrandError> {
     Ok(column.i32().map_err(BrandError::polars("read dates"))?.iter().map(|v| v.unwrap_or(i32::MIN)).collect())
 }
 
-/// Case-insensitive glob patterns for brand campaigns.
-pub struct BrandMatcher {
-    patterns: Vec<glob::Pattern>,
-    /// The patterns as written.
-    pub written: Vec<String>,
-}
-
-impl BrandMatcher {
-    /// Compiles the patterns.
-    pub fn new(patterns: &[String]) -> Result<Self, BrandError> {
-        let compiled = patterns
-            .iter()
-            .map(|p| {
-                glob::Pattern::new(p)
-                    .map_err(|e| BrandError::Params(format!("`brand_campaigns` pattern `{p}` is not a valid glob: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { patterns: compiled, written: patterns.to_vec() })
-    }
-
-    /// The names among `campaigns` that match.
-    pub fn matching(&self, campaigns: &[String]) -> Vec<String> {
-        campaigns.iter().filter(|c| self.matches(c)).cloned().collect()
-    }
-
-    /// Whether a campaign name matches.
-    pub fn matches(&self, campaign: &str) -> bool {
-        let options =
-            glob::MatchOptions { case_sensitive: false, require_literal_separator: false, require_literal_leading_dot: false };
-        self.patterns.iter().any(|p| p.matches_with(campaign, options))
-    }
-}
+pub use upshot_analysis::params::BrandMatcher;
 
 /// Builds the test from the orders, spend and schedule tables.
 pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandError> {

@@ -182,6 +182,15 @@ pub enum Verdict {
     Optimize,
     /// Undecided: the clicks still needed at the current rate.
     NeedsData(f64),
+    /// A brand campaign's ad that attributed CAC alone would scale: attribution cannot tell buyers
+    /// who would have come anyway, so the call waits for incrementality evidence (an on/off test).
+    NeedsTest,
+}
+
+/// A brand campaign is never scaled on attributed CAC alone: what would be a scale waits for an
+/// on/off test. Every other verdict stands (a brand ad too expensive even by attribution is).
+pub fn without_incrementality(verdict: Verdict, brand: bool) -> Verdict {
+    if brand && verdict == Verdict::Scale { Verdict::NeedsTest } else { verdict }
 }
 
 /// The decision thresholds.
@@ -265,6 +274,7 @@ pub fn verdict(posterior: &Posterior, counts: &Counts, odds: &Odds, q: f64, targ
 /// Decisions per ad: the odds of every ad with a target, the q-values over them, the verdicts.
 pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) -> Vec<crate::model::AdDecision> {
     let rule = Rule { pause_multiple: params.pause_multiple, probability: params.scale_probability, fdr: params.fdr };
+    let brand = |s: &crate::Segment| params.brand_campaigns.as_ref().is_some_and(|m| m.matches(&s.keys[1]));
     let candidates: Vec<Option<(f64, Odds)>> = ad_level
         .par_iter()
         .map(|s| {
@@ -285,7 +295,7 @@ pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) ->
                 target,
                 odds,
                 q: qi,
-                verdict: verdict(&s.posterior, &s.measures.counts(), &odds, qi, target, &rule),
+                verdict: without_incrementality(verdict(&s.posterior, &s.measures.counts(), &odds, qi, target, &rule), brand(s)),
                 naive: s.measures.purchases > 0.0 && s.measures.cost / s.measures.purchases < target,
             })
         })
@@ -294,6 +304,14 @@ pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn brand_ads_wait_for_a_test_instead_of_scaling() {
+        use super::{Verdict, without_incrementality};
+        assert_eq!(without_incrementality(Verdict::Scale, true), Verdict::NeedsTest);
+        assert_eq!(without_incrementality(Verdict::Scale, false), Verdict::Scale);
+        assert_eq!(without_incrementality(Verdict::Pause, true), Verdict::Pause);
+    }
+
     use super::*;
 
     #[test]

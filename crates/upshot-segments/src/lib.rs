@@ -38,7 +38,7 @@ impl Kind for Segments {
     const INPUTS: &'static [TableKind] = &[TableKind::Spend, TableKind::Leads, TableKind::Orders];
     type Params = Params;
     const SHARED: &'static [(&'static str, &'static str)] =
-        &[("target_cac", "target_cac"), ("decision_probability", "scale_probability")];
+        &[("target_cac", "target_cac"), ("decision_probability", "scale_probability"), ("brand_campaigns", "brand_campaigns")];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)
@@ -87,6 +87,7 @@ struct RawParams {
     start: Option<toml::Value>,
     end: Option<toml::Value>,
     level: Option<f64>,
+    brand_campaigns: Option<Vec<String>>,
 }
 
 /// `[params]` of `kind = "segments"`, with documented defaults.
@@ -106,6 +107,9 @@ pub struct Params {
     pub end: Option<chrono::NaiveDate>,
     /// Credible interval level [0.9].
     pub level: f64,
+    /// Brand campaigns (case-insensitive globs) (default: none): their ads are never scaled on attributed
+    /// CAC alone (they need an on/off test).
+    pub brand_campaigns: Option<upshot_analysis::params::BrandMatcher>,
 }
 
 impl Params {
@@ -124,6 +128,7 @@ impl Params {
             start: date("start", raw.start)?,
             end: date("end", raw.end)?,
             level: raw.level.unwrap_or(0.9),
+            brand_campaigns: raw.brand_campaigns.map(|p| upshot_analysis::params::BrandMatcher::new(&p)).transpose()?,
         };
         if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
             return Err(SegmentsError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));

@@ -70,7 +70,7 @@ fn action(v: &Verdict) -> Action {
         Verdict::Scale => Action::Scale,
         Verdict::Pause => Action::Pause,
         Verdict::Optimize => Action::Optimize,
-        Verdict::NeedsData(_) => Action::NeedsData,
+        Verdict::NeedsData(_) | Verdict::NeedsTest => Action::NeedsData,
     }
 }
 
@@ -118,6 +118,13 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
                 params.pause_multiple,
                 probability(d.odds.p_above),
                 more_clicks(more)
+            ),
+        ),
+        Verdict::NeedsTest => (
+            1.0 - d.odds.p_within,
+            format!(
+                "P(CAC <= target) {} by attribution, but a brand campaign's attributed buyers include those who would have come anyway: scale only on an on/off test's incremental CAC (`upshot brand-test design`)",
+                probability(d.odds.p_within)
             ),
         ),
         Verdict::NeedsData(more) => (
@@ -420,7 +427,7 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
             let slot = match d.verdict {
                 Verdict::Scale => 0,
                 Verdict::Optimize => 1,
-                Verdict::NeedsData(_) => 2,
+                Verdict::NeedsData(_) | Verdict::NeedsTest => 2,
                 Verdict::Pause => 3,
             };
             entry.0[slot] += 1.0;
