@@ -6,7 +6,7 @@ use std::fmt::Write;
 use upshot_result::format::count;
 use upshot_result::{Analysis, ResultJson, Table};
 
-use crate::{metric_value, segment_text};
+use crate::{metric_interval, metric_value, segment_text};
 
 const INLINE_ROWS: usize = 50;
 /// Metrics listed in the page; all are in result.json.
@@ -138,15 +138,7 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis, svgs: &[String]) -> 
             "<h2>Appendix: every metric</h2><table><thead><tr><th>metric</th><th>segment</th><th>estimate</th><th>interval</th></tr></thead><tbody>"
         );
         for metric in run.metrics.iter().take(INLINE_METRICS) {
-            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
-                (Some(low), Some(high), Some(level)) => format!(
-                    "{} to {} ({:.0}%)",
-                    metric_value(metric, Some(low), currency),
-                    metric_value(metric, Some(high), currency),
-                    level * 100.0
-                ),
-                _ => String::new(),
-            };
+            let interval = metric_interval(metric, currency);
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",

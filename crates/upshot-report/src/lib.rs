@@ -153,6 +153,18 @@ pub(crate) fn metric_value(metric: &Metric, value: Option<f64>, currency: &str) 
     }
 }
 
+/// A metric's interval as the appendix writes it: `$58 to $73 (95%)`; empty without one.
+pub(crate) fn metric_interval(metric: &Metric, currency: &str) -> String {
+    match (metric.ci_low, metric.ci_high, metric.level) {
+        (Some(low), Some(high), Some(level)) => format!(
+            "{} ({})",
+            upshot_result::format::range(Some((low, high)), |v| metric_value(metric, Some(v), currency)),
+            upshot_result::format::level_text(level)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// A table as people read it: headers and cell texts, each value column with its interval
 /// folded in (`$65 ($63 to $68)`), and whether each column is numeric.
 pub(crate) struct Display {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use upshot_result::format::count;
 use upshot_result::{Analysis, ResultJson, Table};
 
-use crate::{display, metric_value, segment_text};
+use crate::{display, metric_interval, metric_value, segment_text};
 
 /// Rows of a table shown inline; the CSV always has all of them.
 const INLINE_ROWS: usize = 25;
@@ -108,15 +108,7 @@ pub(crate) fn render(run: &ResultJson, analysis: &Analysis) -> String {
         let _ = writeln!(out, "| metric | segment | estimate | interval |");
         let _ = writeln!(out, "|---|---|---|---|");
         for metric in run.metrics.iter().take(INLINE_METRICS) {
-            let interval = match (metric.ci_low, metric.ci_high, metric.level) {
-                (Some(low), Some(high), Some(level)) => format!(
-                    "{} to {} ({:.0}%)",
-                    metric_value(metric, Some(low), currency),
-                    metric_value(metric, Some(high), currency),
-                    level * 100.0
-                ),
-                _ => String::new(),
-            };
+            let interval = metric_interval(metric, currency);
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
