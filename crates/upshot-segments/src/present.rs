@@ -120,8 +120,10 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
                 more_clicks(more)
             ),
         ),
+        // The rule, not the posterior, makes this call: without incrementality evidence attributed
+        // CAC cannot decide a brand ad, whatever its P(CAC <= target); 1 - P would read as "0% sure".
         Verdict::NeedsTest => (
-            1.0 - d.odds.p_within,
+            1.0,
             format!(
                 "P(CAC <= target) {} by attribution, but a brand campaign's attributed buyers include those who would have come anyway: scale only on an on/off test's incremental CAC (`upshot brand-test design`)",
                 probability(d.odds.p_within)
