@@ -87,14 +87,18 @@ fn every_summary_renders_in_headless_chromium() {
     upshot(&["run", "experiments/", "--out", dir, "-q"]);
     upshot(&["report", dir, "-q"]);
 
-    let mut pages: Vec<(PathBuf, usize)> = vec![(out.path().join("summary.html"), 1)];
+    let svgs_in = |dir: &Path| {
+        std::fs::read_dir(dir.join("charts"))
+            .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "svg")).count())
+            .unwrap_or(0)
+    };
+    // The executive page draws the plan's two charts (stakes, CAC against the target).
+    let mut pages: Vec<(PathBuf, usize)> = vec![(out.path().join("summary.html"), svgs_in(out.path()))];
+    assert_eq!(pages[0].1, 2, "the executive page's charts");
     for entry in std::fs::read_dir(out.path()).expect("dir").filter_map(Result::ok) {
         let page = entry.path().join("summary.html");
         if page.exists() {
-            let charts = std::fs::read_dir(entry.path().join("charts"))
-                .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "svg")).count())
-                .unwrap_or(0);
-            pages.push((page, charts));
+            pages.push((page, svgs_in(&entry.path())));
         }
     }
     assert!(pages.len() >= 6, "{} pages", pages.len());

@@ -1,6 +1,8 @@
 //! `upshot diff OLD NEW`: flipped calls, metrics outside their previous interval, inputs that
 //! lost rows; guards exit 3.
 
+use polars::prelude::*;
+
 use crate::common::*;
 
 /// Edits a run's result.json in place (a fresh export would have changed these).
@@ -61,4 +63,56 @@ fn diff_lists_flips_moves_and_dropped_rows_and_its_guards_exit_3() {
     let empty = tempfile::tempdir().expect("tempdir");
     let none = upshot(&["diff", empty.path().to_str().expect("utf8"), new_s]);
     assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+}
+
+/// The CI-style script: the same exports pass; fresh exports where meta's cost quadrupled stop
+/// the pipeline on meta's flipped call with exit 3.
+#[test]
+fn ci_script_passes_on_the_same_exports_and_stops_on_a_flipped_channel() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let script = root().join("tests/ci-guards.sh");
+    let ci = |fresh: &std::path::Path, into: &str| {
+        std::process::Command::new("bash")
+            .arg(&script)
+            .args([root().join("experiments"), root().join("notebooks-data"), fresh.to_path_buf(), work.path().join(into)])
+            .env("UPSHOT", env!("CARGO_BIN_EXE_upshot"))
+            .output()
+            .expect("bash runs")
+    };
+    let same = ci(&root().join("notebooks-data"), "same");
+    assert!(same.status.success(), "{}", text(&same));
+    assert!(text(&same).contains("0 row(s) changed their call"), "{}", text(&same));
+
+    let fresh = work.path().join("fresh-exports");
+    std::fs::create_dir(&fresh).expect("mkdir");
+    for entry in std::fs::read_dir(root().join("notebooks-data")).expect("dir").filter_map(Result::ok) {
+        std::fs::copy(entry.path(), fresh.join(entry.file_name())).expect("copy");
+    }
+    edit("spend", &fresh, |frame| set_where(frame, col("channel").eq(lit("meta")), "cost", col("cost") * lit(4.0)));
+    let flipped = ci(&fresh, "flipped");
+    assert_eq!(flipped.status.code(), Some(3), "{}", text(&flipped));
+    let stderr = String::from_utf8_lossy(&flipped.stderr);
+    assert!(stderr.contains("plan: meta was SCALE, is "), "{stderr}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("flipped/diff.json")).expect("json")).expect("valid");
+    assert!(doc["plan"]["flips"].as_array().is_some_and(|f| f.iter().any(|r| r["row"] == "meta")), "{doc}");
+}
+
+#[test]
+fn a_bad_guards_table_is_a_config_error_naming_the_file() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("r");
+    let output = upshot(&["run", "experiments/pacing.toml", "--out", dir.to_str().expect("utf8"), "-q"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let d = dir.to_str().expect("utf8");
+    for (toml, fragment) in [
+        ("[guards]\nmax_unattributed_share = 2.0\n", "`max_unattributed_share = 2` is a share of spend: in [0, 1]"),
+        ("[guards]\nchanel_flips = true\n", "unknown field `chanel_flips`"),
+    ] {
+        let file = out.path().join("guards.toml");
+        std::fs::write(&file, toml).expect("write");
+        let bad = upshot(&["diff", d, d, "--guards", file.to_str().expect("utf8")]);
+        assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+        assert!(text(&bad).contains("guards.toml") && text(&bad).contains(fragment), "{}", text(&bad));
+    }
 }

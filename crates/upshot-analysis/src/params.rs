@@ -88,38 +88,13 @@ pub fn check_margin(margin: f64) -> Result<f64, AnalysisError> {
     }
 }
 
-/// Case-insensitive glob patterns for brand campaigns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BrandMatcher {
-    patterns: Vec<glob::Pattern>,
-    /// The patterns as written.
-    pub written: Vec<String>,
-}
+/// Case-insensitive glob patterns for brand campaigns (the vocabulary lives in `upshot-result`,
+/// so the plan reads the same patterns from `result.json` without the data stack).
+pub use upshot_result::BrandMatcher;
 
-impl BrandMatcher {
-    /// Compiles the patterns.
-    pub fn new(patterns: &[String]) -> Result<Self, AnalysisError> {
-        let compiled = patterns
-            .iter()
-            .map(|p| {
-                glob::Pattern::new(p)
-                    .map_err(|e| AnalysisError::Params(format!("`brand_campaigns` pattern `{p}` is not a valid glob: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { patterns: compiled, written: patterns.to_vec() })
-    }
-
-    /// The names among `campaigns` that match.
-    pub fn matching(&self, campaigns: &[String]) -> Vec<String> {
-        campaigns.iter().filter(|c| self.matches(c)).cloned().collect()
-    }
-
-    /// Whether a campaign name matches.
-    pub fn matches(&self, campaign: &str) -> bool {
-        let options =
-            glob::MatchOptions { case_sensitive: false, require_literal_separator: false, require_literal_leading_dot: false };
-        self.patterns.iter().any(|p| p.matches_with(campaign, options))
-    }
+/// Compiles `brand_campaigns` patterns, naming the key when one is not a valid glob.
+pub fn brand_matcher(patterns: &[String]) -> Result<BrandMatcher, AnalysisError> {
+    BrandMatcher::new(patterns).map_err(AnalysisError::Params)
 }
 
 #[cfg(test)]

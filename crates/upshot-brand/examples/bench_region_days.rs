@@ -109,7 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("built {regions} regions x {days} days ({orders_rows} orders) in {:.2?}", built.elapsed());
     let params = Params { brand_campaigns: vec!["brand_search".into()], draws, level: 0.95, margin: 1.0, break_even_cpa: None };
     if std::env::var_os("UPSHOT_BENCH_SPLIT").is_some() {
-        let matcher = upshot_brand::prepare::BrandMatcher::new(&params.brand_campaigns)?;
+        let matcher = upshot_analysis::params::brand_matcher(&params.brand_campaigns)?;
         let timer = Instant::now();
         let test = upshot_brand::prepare::assemble(&data, &matcher)?;
         println!("  assemble {:.2?}", timer.elapsed());

@@ -58,7 +58,7 @@ impl Kind for BrandTest {
 
     /// A pure function of the validated tables, the params and the seed.
     fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
-        let matcher = prepare::BrandMatcher::new(&params.brand_campaigns)?;
+        let matcher = upshot_analysis::params::brand_matcher(&params.brand_campaigns)?;
         let test = prepare::assemble(data, &matcher)?;
         let inference = model::rerandomize(&test.units, params.draws, seed.0);
         let analysis = present::build(&test, &inference, params, &data.currency);

@@ -11,6 +11,8 @@ use serde::Serialize;
 use upshot_result::format::{count, percent};
 use upshot_result::{Action, Metric, ResultJson, Segment, Unit};
 
+use upshot_plan::{Plan, Source};
+
 use crate::{ReportError, metric_value};
 
 /// One call that changed: same subject, another action.
@@ -92,9 +94,39 @@ pub struct ExperimentDiff {
     pub rows_dropped: Vec<RowsDropped>,
 }
 
+/// A row of the executive plan whose call changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowFlip {
+    /// The row (`meta`, `google_search brand`).
+    pub row: String,
+    /// The call before; `None` for a row only in the new plan.
+    pub was: Option<Action>,
+    /// The call now; `None` for a row no longer in the plan.
+    pub now: Option<Action>,
+    /// The new row's reason.
+    pub reason: String,
+}
+
+/// The executive plans of the two folders compared (`upshot-plan`, the same as `upshot report`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanDiff {
+    /// The new plan's headline.
+    pub headline: String,
+    /// Rows whose call flipped, appeared or went away.
+    pub flips: Vec<RowFlip>,
+    /// Share of the plan's stake on rows without a CAC (no evidence attributes customers to that
+    /// spend), before and now.
+    pub unattributed_share: (f64, f64),
+}
+
 /// Everything that changed between two report folders.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diff {
+    /// The executive plans compared; `None` when either folder cannot be reconciled (see `plan_note`).
+    pub plan: Option<PlanDiff>,
+    /// Why there is no plan comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_note: Option<String>,
     /// Experiments in both runs, in name order.
     pub experiments: Vec<ExperimentDiff>,
     /// Experiments only in the old run.
@@ -104,12 +136,16 @@ pub struct Diff {
 }
 
 /// What makes `upshot diff` fail (exit 3).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Guards {
-    /// Fail when a call flipped (or a call appeared or went away).
+    /// Fail when any analysis's call flipped (or a call appeared or went away).
     pub flips: bool,
     /// Fail when an input's share of excluded rows rose.
     pub rows: bool,
+    /// Fail when a row of the executive plan (a channel, or its brand campaigns) changed its call.
+    pub channels: bool,
+    /// Fail when more than this share of the new plan's stake is on rows without a CAC.
+    pub max_unattributed: Option<f64>,
 }
 
 fn read(path: &Path) -> Result<ResultJson, ReportError> {
@@ -214,12 +250,53 @@ pub fn compare_results(experiment: &str, old: &ResultJson, new: &ResultJson) -> 
     }
 }
 
-/// Compares two report folders (what `upshot run --out` wrote), experiment by experiment.
+fn plan_of(results: &BTreeMap<String, ResultJson>) -> Result<Plan, upshot_plan::PlanError> {
+    let sources: Vec<Source> =
+        results.iter().map(|(folder, result)| Source { folder: folder.clone(), result: result.clone() }).collect();
+    upshot_plan::reconcile(&sources)
+}
+
+fn unattributed(plan: &Plan) -> f64 {
+    let none: f64 = plan.calls.iter().filter(|c| c.cac.is_none()).map(|c| c.stake).sum();
+    if plan.total_stake > 0.0 { none / plan.total_stake } else { 0.0 }
+}
+
+/// The two plans' rows compared by channel and brand.
+pub fn compare_plans(old: &Plan, new: &Plan) -> PlanDiff {
+    let rows = |p: &Plan| -> BTreeMap<(String, bool), (String, Action, String)> {
+        p.calls.iter().map(|c| ((c.channel.clone(), c.brand), (c.label(), c.action, c.reason.clone()))).collect()
+    };
+    let (was, now) = (rows(old), rows(new));
+    let mut flips = Vec::new();
+    for (key, (label, action, reason)) in &now {
+        match was.get(key) {
+            Some((_, before, _)) if before == action => {}
+            before => {
+                flips.push(RowFlip { row: label.clone(), was: before.map(|b| b.1), now: Some(*action), reason: reason.clone() })
+            }
+        }
+    }
+    for (key, (label, action, _)) in &was {
+        if !now.contains_key(key) {
+            flips.push(RowFlip { row: label.clone(), was: Some(*action), now: None, reason: "no longer in the plan".into() });
+        }
+    }
+    PlanDiff { headline: new.headline.clone(), flips, unattributed_share: (unattributed(old), unattributed(new)) }
+}
+
+/// Compares two report folders (what `upshot run --out` wrote), experiment by experiment, and
+/// their executive plans.
 pub fn compare(old: &Path, new: &Path) -> Result<Diff, ReportError> {
     let (old, new) = (results(old)?, results(new)?);
     let experiments =
         new.iter().filter_map(|(name, result)| old.get(name).map(|prior| compare_results(name, prior, result))).collect();
+    let (plan, plan_note) = match (plan_of(&old), plan_of(&new)) {
+        (Ok(a), Ok(b)) => (Some(compare_plans(&a, &b)), None),
+        (Err(e), _) | (_, Err(e)) => (None, Some(format!("no plan comparison: {e}"))),
+    };
     Ok(Diff {
+        plan,
+        plan_note,
         experiments,
         only_old: old.keys().filter(|k| !new.contains_key(*k)).cloned().collect(),
         only_new: new.keys().filter(|k| !old.contains_key(*k)).cloned().collect(),
@@ -233,6 +310,25 @@ impl Diff {
     /// The guards this diff breaks, one sentence each; empty when it passes.
     pub fn breaches(&self, guards: Guards) -> Vec<String> {
         let mut out = Vec::new();
+        let plan = self.plan.as_ref();
+        if (guards.channels || guards.max_unattributed.is_some()) && plan.is_none() {
+            out.push(self.plan_note.clone().unwrap_or_else(|| "no plan comparison".into()));
+        }
+        if let Some(p) = plan.filter(|_| guards.channels) {
+            for f in &p.flips {
+                let call = |a: Option<Action>| a.map_or("(none)", Action::label);
+                out.push(format!("plan: {} was {}, is {}", f.row, call(f.was), call(f.now)));
+            }
+        }
+        if let (Some(p), Some(max)) = (plan, guards.max_unattributed)
+            && p.unattributed_share.1 > max
+        {
+            out.push(format!(
+                "plan: {} of the stake is on rows without a CAC (the guard allows {})",
+                percent(p.unattributed_share.1),
+                percent(max)
+            ));
+        }
         for e in &self.experiments {
             let changed = e.flips.len() + e.new_calls.len() + e.gone_calls.len();
             if guards.flips && changed > 0 {
@@ -281,6 +377,7 @@ impl Diff {
             moved,
             dropped
         );
+        self.plan_markdown(&mut out);
         for (label, names) in [("Only in the old run", &self.only_old), ("Only in the new run", &self.only_new)] {
             if !names.is_empty() {
                 let _ = writeln!(out, "{label}: {}.\n", names.join(", "));
@@ -350,6 +447,33 @@ impl Diff {
     }
 }
 
+impl Diff {
+    fn plan_markdown(&self, out: &mut String) {
+        let Some(p) = &self.plan else {
+            if let Some(note) = &self.plan_note {
+                let _ = writeln!(out, "Plan: {note}.\n");
+            }
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "### The plan\n\n{}\n\n{} row(s) changed their call; spend on rows without a CAC: {} (was {}).\n",
+            p.headline,
+            p.flips.len(),
+            percent(p.unattributed_share.1),
+            percent(p.unattributed_share.0)
+        );
+        if !p.flips.is_empty() {
+            let _ = writeln!(out, "| row | was | now | why now |\n|---|---|---|---|");
+            for f in &p.flips {
+                let call = |a: Option<Action>| a.map_or("(none)", Action::label);
+                let _ = writeln!(out, "| {} | {} | {} | {} |", f.row, call(f.was), call(f.now), f.reason.replace('|', "/"));
+            }
+            let _ = writeln!(out);
+        }
+    }
+}
+
 impl ExperimentDiff {
     /// Nothing changed that the page reports.
     pub fn is_quiet(&self) -> bool {
@@ -358,5 +482,85 @@ impl ExperimentDiff {
             && self.gone_calls.is_empty()
             && self.moved.is_empty()
             && self.rows_dropped.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use upshot_plan::Call;
+
+    use super::*;
+
+    fn call(channel: &str, brand: bool, action: Action, stake: f64, with_cac: bool) -> Call {
+        let cac = with_cac.then_some(upshot_plan::Cac {
+            basis: upshot_plan::Basis::Blended,
+            estimate: 50.0,
+            ci_low: Some(40.0),
+            ci_high: Some(60.0),
+            level: 0.9,
+            spend: 1.0,
+            customers: Some(1.0),
+        });
+        Call {
+            channel: channel.into(),
+            brand,
+            action,
+            confidence: 1.0,
+            stake,
+            cac,
+            target: Some(150.0),
+            reason: "r".into(),
+            evidence: vec![],
+        }
+    }
+
+    fn plan(calls: Vec<Call>) -> Plan {
+        let total_stake = calls.iter().map(|c| c.stake).sum();
+        Plan {
+            headline: "h".into(),
+            currency: "USD".into(),
+            horizon: "this month".into(),
+            total_stake,
+            decision_probability: 0.9,
+            calls,
+            disagreements: vec![],
+            notes: vec![],
+        }
+    }
+
+    fn diff(plan: PlanDiff) -> Diff {
+        Diff { plan: Some(plan), plan_note: None, experiments: vec![], only_old: vec![], only_new: vec![] }
+    }
+
+    #[test]
+    fn plan_rows_are_matched_by_channel_and_brand_and_guarded() {
+        let old =
+            plan(vec![call("meta", false, Action::Scale, 600.0, true), call("google_search", true, Action::Keep, 400.0, true)]);
+        let new = plan(vec![
+            call("meta", false, Action::Optimize, 600.0, true),
+            call("google_search", true, Action::NeedsData, 300.0, false),
+            call("youtube", false, Action::Scale, 100.0, true),
+        ]);
+        let p = compare_plans(&old, &new);
+        let rows: Vec<(&str, Option<Action>, Option<Action>)> = p.flips.iter().map(|f| (f.row.as_str(), f.was, f.now)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("google_search brand", Some(Action::Keep), Some(Action::NeedsData)),
+                ("meta", Some(Action::Scale), Some(Action::Optimize)),
+                ("youtube", None, Some(Action::Scale)),
+            ]
+        );
+        assert_eq!(p.unattributed_share, (0.0, 0.3));
+        let d = diff(p);
+        assert!(d.breaches(Guards::default()).is_empty());
+        let channels = d.breaches(Guards { channels: true, ..Guards::default() });
+        assert_eq!(channels.len(), 3, "{channels:?}");
+        assert_eq!(channels[1], "plan: meta was SCALE, is OPTIMIZE");
+        let share = d.breaches(Guards { max_unattributed: Some(0.25), ..Guards::default() });
+        assert_eq!(share, ["plan: 30% of the stake is on rows without a CAC (the guard allows 25%)"]);
+        assert!(d.breaches(Guards { max_unattributed: Some(0.3), ..Guards::default() }).is_empty());
+        let none = Diff { plan: None, plan_note: Some("no plan comparison: x".into()), ..d };
+        assert_eq!(none.breaches(Guards { channels: true, ..Guards::default() }), ["no plan comparison: x"]);
     }
 }

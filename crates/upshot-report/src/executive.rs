@@ -1,41 +1,22 @@
-//! The executive decision summary: every decision of every `result.json` in
-//! a report folder, ordered by the money at stake, each with its one-sentence
-//! reason and a link to its analysis page. Written as `summary.md` and a
-//! self-contained `summary.html` (inline SVG and CSS) into the folder.
+//! The executive summary: the folder's results reconciled by `upshot-plan` into one call per
+//! paid channel (brand search apart), each with the CAC it rests on and the evidence under it,
+//! stakes on one horizon. Written as `summary.md`, a self-contained `summary.html` (inline SVG
+//! and CSS), `plan.json` (the typed plan) and `charts/plan_*.svg|png` for slides.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use upshot_result::format::money;
-use upshot_result::{Chart, ChartKind, Decision, Format, ResultJson, Series};
+use upshot_plan::{Call, Plan, Source, cac_text, reconcile};
+use upshot_result::format::{level_text, money, percent};
+use upshot_result::{Action, Chart, ChartKind, Format, ResultJson, Series};
 
 use crate::html::esc;
 use crate::{ReportError, chart, io_err};
-
-/// Decisions drawn in the chart.
-const CHART_DECISIONS: usize = 12;
 
 struct Entry {
     folder: String,
     headline: String,
     result: ResultJson,
-}
-
-struct Row<'a> {
-    entry: &'a Entry,
-    decision: &'a Decision,
-}
-
-fn subject(decision: &Decision) -> String {
-    decision.subject.to_string()
-}
-
-fn short_subject(decision: &Decision) -> String {
-    decision.subject.values_label()
-}
-
-fn stake_text(row: &Row<'_>) -> String {
-    row.decision.stake.map_or_else(|| "n/a".to_string(), |s| money(s, &row.entry.result.currency))
 }
 
 fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
@@ -49,15 +30,8 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
         let result: ResultJson = serde_json::from_str(&text)
             .map_err(|e| ReportError::Result { path: path.display().to_string(), message: e.to_string() })?;
-        // Documents written before `headline` existed: the summary's title, else the experiment's name.
-        let headline = if !result.headline.is_empty() {
-            result.headline.clone()
-        } else {
-            std::fs::read_to_string(folder.join("summary.md"))
-                .ok()
-                .and_then(|md| md.lines().next().map(|l| l.trim_start_matches("# ").to_string()))
-                .unwrap_or_else(|| result.experiment.clone())
-        };
+        // Documents written before `headline` existed: the experiment's name.
+        let headline = if result.headline.is_empty() { result.experiment.clone() } else { result.headline.clone() };
         let name = folder.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         entries.push(Entry { folder: name, headline, result });
     }
@@ -67,177 +41,246 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
     Ok(entries)
 }
 
-fn ordered(entries: &[Entry]) -> Vec<Row<'_>> {
-    let mut rows: Vec<Row<'_>> =
-        entries.iter().flat_map(|entry| entry.result.decisions.iter().map(move |decision| Row { entry, decision })).collect();
-    // The one decision order (stake, then subject); the analysis's folder breaks the last ties.
-    rows.sort_by(|a, b| Decision::order(a.decision, b.decision).then_with(|| a.entry.folder.cmp(&b.entry.folder)));
-    rows
+fn target_text(call: &Call, currency: &str) -> String {
+    call.target.map_or_else(|| "none".into(), |t| format!("target {}", money(t, currency)))
 }
 
-fn headline(rows: &[Row<'_>], entries: &[Entry]) -> String {
-    match rows.first() {
-        Some(top) => format!(
-            "{} {} ({}): the largest call, {} at stake; {} decisions from {} analyses",
-            top.decision.action.label(),
-            short_subject(top.decision),
-            top.entry.result.experiment,
-            stake_text(top),
-            rows.len(),
-            entries.len()
-        ),
-        None => format!("No decisions yet from {} analyses", entries.len()),
-    }
-}
-
-fn stake_chart(rows: &[Row<'_>]) -> Option<(Chart, String)> {
-    let staked: Vec<&Row<'_>> = rows.iter().filter(|r| r.decision.stake.is_some()).take(CHART_DECISIONS).collect();
-    let currency = staked.first()?.entry.result.currency.clone();
-    let staked: Vec<&Row<'_>> = staked.into_iter().filter(|r| r.entry.result.currency == currency).collect();
-    let total: f64 = staked.iter().filter_map(|r| r.decision.stake).sum();
-    let chart = Chart::new(
-        ChartKind::Bars,
-        "stakes",
-        format!(
-            "{} of spend rides on these {} decisions; {} {} carries the most",
-            money(total, &currency),
-            staked.len(),
-            staked[0].decision.action.label(),
-            short_subject(staked[0].decision)
-        ),
+fn stake_chart(plan: &Plan) -> Option<Chart> {
+    let rows: Vec<&Call> = plan.calls.iter().filter(|c| c.stake > 0.0).collect();
+    let top = rows.first()?;
+    let scale: f64 = rows.iter().filter(|c| c.action == Action::Scale).map(|c| c.stake).sum();
+    let title = format!(
+        "{} of {} at stake goes to SCALE calls; {} ({}) carries the most",
+        money(scale, &plan.currency),
+        money(plan.total_stake, &plan.currency),
+        top.label(),
+        top.action.label()
+    );
+    Some(
+        Chart::new(ChartKind::Bars, "plan_stakes", title)
+            .note(format!("Money at stake: {}; one row per paid channel, brand campaigns apart", plan.horizon))
+            .axes("row", format!("at stake ({})", plan.currency), Format::Money)
+            .categories(rows.iter().map(|c| c.label()).collect())
+            .series(vec![Series::new("at stake", rows.iter().map(|c| Some(c.stake)).collect())]),
     )
-    .note("Money at stake: the spend each decision governs, as each analysis states it")
-    .axes("decision", format!("at stake ({currency})"), Format::Money)
-    .categories(staked.iter().map(|r| format!("{} {}", r.decision.action.label(), short_subject(r.decision))).collect())
-    .series(vec![Series::new("at stake", staked.iter().map(|r| r.decision.stake).collect())]);
-    Some((chart, currency))
+}
+
+fn cac_chart(plan: &Plan) -> Option<Chart> {
+    let rows: Vec<&Call> = plan.calls.iter().filter(|c| c.cac.is_some()).collect();
+    let target = rows.iter().find_map(|c| c.target)?;
+    let same_target = rows.iter().all(|c| c.target == Some(target));
+    let below = rows.iter().filter(|c| c.cac.as_ref().is_some_and(|x| x.estimate <= target)).count();
+    let title = format!("{below} of {} rows buy customers below the {} target CAC", rows.len(), money(target, &plan.currency));
+    let value = |f: fn(&upshot_plan::Cac) -> Option<f64>| rows.iter().map(|c| c.cac.as_ref().and_then(f)).collect();
+    Some(
+        Chart::new(ChartKind::Intervals, "plan_cac", title)
+            .note(format!(
+                "CAC each call rests on, {} interval; basis per row in summary.md",
+                level_text(upshot_plan::PLAN_LEVEL)
+            ))
+            .axes("row", format!("CAC ({})", plan.currency), Format::Money)
+            .categories(rows.iter().map(|c| c.label()).collect())
+            .series(vec![
+                Series::new("CAC", value(|c| Some(c.estimate))),
+                Series::new("low", value(|c| c.ci_low)),
+                Series::new("high", value(|c| c.ci_high)),
+            ])
+            .reference(same_target.then(|| ("target CAC".to_string(), target))),
+    )
 }
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#1e1e1e;line-height:1.45}
-h1{font-size:1.7rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+h1{font-size:1.7rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}h3{margin-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.92rem;width:100%}th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .action{font-weight:bold;white-space:nowrap;padding:.1rem .4rem;border-radius:.3rem;color:#fff}
 .SCALE{background:#00796b}.KEEP{background:#546e7a}.OPTIMIZE{background:#ef6c00}.PAUSE,.CUT{background:#c62828}.NEEDS{background:#6a1b9a}
-figure{margin:1rem 0 2rem;break-inside:avoid}figure svg{width:100%;height:auto;border:1px solid #eee}.foot{color:#777;font-size:.85rem}
+li.used{font-weight:bold}figure{margin:1rem 0 2rem;break-inside:avoid}figure svg{width:100%;height:auto;border:1px solid #eee}.foot{color:#777;font-size:.85rem}
 @media print{body{margin:0;max-width:none}tr{break-inside:avoid}}";
 
-fn render_html(entries: &[Entry], rows: &[Row<'_>], svg: Option<&(Chart, String)>) -> Result<String, ReportError> {
+fn intro(plan: &Plan) -> String {
+    format!(
+        "Money at stake: {} across {} rows, {}. One call per paid channel, brand campaigns apart; the evidence behind each is listed under it and linked.",
+        money(plan.total_stake, &plan.currency),
+        plan.calls.len(),
+        plan.horizon
+    )
+}
+
+fn analyses_line(entry: &Entry) -> String {
+    format!("{} decisions, {} warnings", entry.result.decisions.len(), entry.result.warnings.len())
+}
+
+fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart]) -> Result<String, ReportError> {
     let mut out = String::new();
-    let title = headline(rows, entries);
+    let c = &plan.currency;
     let _ = writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Decision summary</title><style>{STYLE}</style></head><body>"
     );
-    let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(out, "<h1>{}</h1>\n<p>{}</p>", esc(&plan.headline), esc(&intro(plan)));
     let _ = writeln!(
         out,
-        "<p>Every decision of every analysis in this folder, the largest money at stake first; each links to its analysis.</p>"
+        "<h2>Plan</h2><table><thead><tr><th>row</th><th>call</th><th>at stake</th><th>CAC used (basis)</th><th>vs</th><th>confidence</th></tr></thead><tbody>"
     );
-    if let Some((chart, currency)) = svg {
-        let drawn = chart::svg(chart, currency)?;
-        let _ = writeln!(out, "<figure id=\"chart-{}\" aria-label=\"{}\">{drawn}</figure>", esc(&chart.name), esc(&chart.title));
-    }
-    let _ = writeln!(
-        out,
-        "<h2>Decisions</h2><table><thead><tr><th>#</th><th>action</th><th>at stake</th><th>subject</th><th>why</th><th>analysis</th></tr></thead><tbody>"
-    );
-    for (i, row) in rows.iter().enumerate().take(crate::INLINE_DECISIONS) {
-        let label = row.decision.action.label();
+    for call in &plan.calls {
+        let label = call.action.label();
         let class = label.split_whitespace().next().unwrap_or(label);
         let _ = writeln!(
             out,
-            "<tr><td class=\"n\">{}</td><td><span class=\"action {class}\">{}</span></td><td class=\"n\">{}</td><td>{}</td><td>{} <span class=\"foot\">(confidence {:.2})</span></td><td><a href=\"{}/summary.html\">{}</a></td></tr>",
-            i + 1,
+            "<tr><td><a href=\"#row-{}\">{}</a></td><td><span class=\"action {class}\">{}</span></td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{:.2}</td></tr>",
+            esc(&anchor(call)),
+            esc(&call.label()),
             esc(label),
-            esc(&stake_text(row)),
-            esc(&subject(row.decision)),
-            esc(&row.decision.reason),
-            row.decision.confidence,
-            esc(&row.entry.folder),
-            esc(&row.entry.result.experiment)
+            esc(&money(call.stake, c)),
+            esc(&cac_text(call, c)),
+            esc(&target_text(call, c)),
+            call.confidence
         );
     }
     let _ = writeln!(out, "</tbody></table>");
-    if rows.len() > crate::INLINE_DECISIONS {
+    for chart in charts {
+        let drawn = chart::svg(chart, c)?;
+        let _ = writeln!(out, "<figure id=\"chart-{}\" aria-label=\"{}\">{drawn}</figure>", esc(&chart.name), esc(&chart.title));
+    }
+    let _ = writeln!(out, "<h2>Evidence</h2>");
+    for call in &plan.calls {
         let _ = writeln!(
             out,
-            "<p>The {} largest of {} decisions; the rest are in each analysis's result.json.</p>",
-            crate::INLINE_DECISIONS,
-            rows.len()
+            "<h3 id=\"row-{}\">{} {}</h3><p>{}</p><ul>",
+            esc(&anchor(call)),
+            esc(call.action.label()),
+            esc(&call.label()),
+            esc(&call.reason)
         );
+        for e in &call.evidence {
+            let _ = writeln!(
+                out,
+                "<li{}><a href=\"{}/summary.html\">{}</a>{}: {}</li>",
+                if e.used { " class=\"used\"" } else { "" },
+                esc(&e.folder),
+                esc(&e.folder),
+                if e.used { " (used)" } else { "" },
+                esc(&e.text)
+            );
+        }
+        let _ = writeln!(out, "</ul>");
     }
-    let _ = writeln!(out, "<h2>Analyses</h2><ul>");
+    list_html(&mut out, "Where analyses disagree", &plan.disagreements);
+    list_html(&mut out, "How the plan is built", &plan.notes);
+    let _ =
+        writeln!(out, "<h2>Analyses</h2><p>Per-ad, per-cohort and per-campaign decisions stay on each analysis's page.</p><ul>");
     for entry in entries {
         let _ = writeln!(
             out,
-            "<li><a href=\"{}/summary.html\">{}</a> ({}): {} <span class=\"foot\">{} decisions, {} warnings</span></li>",
+            "<li><a href=\"{}/summary.html\">{}</a> ({}): {} <span class=\"foot\">{}</span></li>",
             esc(&entry.folder),
             esc(&entry.result.experiment),
             esc(&entry.result.kind),
             esc(&entry.headline),
-            entry.result.decisions.len(),
-            entry.result.warnings.len()
+            esc(&analyses_line(entry))
         );
     }
-    let _ =
-        writeln!(out, "</ul><p class=\"foot\">Written by upshot from the result.json files of this folder.</p></body></html>");
+    let _ = writeln!(
+        out,
+        "</ul><p class=\"foot\">Written by upshot from the result.json files of this folder; plan.json holds the same plan.</p></body></html>"
+    );
     Ok(out)
 }
 
-fn render_markdown(entries: &[Entry], rows: &[Row<'_>]) -> String {
+fn list_html(out: &mut String, title: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "<h2>{}</h2><ul>", esc(title));
+    for item in items {
+        let _ = writeln!(out, "<li>{}</li>", esc(item));
+    }
+    let _ = writeln!(out, "</ul>");
+}
+
+fn anchor(call: &Call) -> String {
+    format!("{}{}", call.channel, if call.brand { "-brand" } else { "" })
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "/")
+}
+
+fn render_markdown(entries: &[Entry], plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", headline(rows, entries));
-    let _ = writeln!(out, "Every decision of every analysis in this folder, the largest money at stake first.\n");
-    let _ = writeln!(out, "## Decisions\n\n| # | action | at stake | subject | why | analysis |\n|---|---|---|---|---|---|");
-    for (i, row) in rows.iter().enumerate().take(crate::INLINE_DECISIONS) {
+    let c = &plan.currency;
+    let _ = writeln!(out, "# {}\n\n{}\n", plan.headline, intro(plan));
+    let _ = writeln!(out, "| row | call | at stake | CAC used (basis) | vs | confidence |\n|---|---|---|---|---|---|");
+    for call in &plan.calls {
         let _ = writeln!(
             out,
-            "| {} | **{}** | {} | {} | {} (confidence {:.2}) | [{}]({}/summary.md) |",
-            i + 1,
-            row.decision.action.label(),
-            stake_text(row),
-            subject(row.decision).replace('|', "/"),
-            row.decision.reason.replace('|', "/"),
-            row.decision.confidence,
-            row.entry.result.experiment,
-            row.entry.folder
+            "| {} | **{}** | {} | {} | {} | {:.2} |",
+            cell(&call.label()),
+            call.action.label(),
+            money(call.stake, c),
+            cell(&cac_text(call, c)),
+            target_text(call, c),
+            call.confidence
         );
     }
-    if rows.len() > crate::INLINE_DECISIONS {
-        let _ = writeln!(
-            out,
-            "\nThe {} largest of {} decisions; the rest are in each analysis's result.json.",
-            crate::INLINE_DECISIONS,
-            rows.len()
-        );
+    let _ = writeln!(out, "\n## Evidence");
+    for call in &plan.calls {
+        let _ = writeln!(out, "\n### {} {}\n\n{}\n", call.action.label(), call.label(), call.reason);
+        for e in &call.evidence {
+            let used = if e.used { " (used)" } else { "" };
+            let _ = writeln!(out, "- [{}]({}/summary.md){used}: {}", e.folder, e.folder, e.text);
+        }
     }
-    let _ = writeln!(out, "\n## Analyses\n");
+    for (title, items) in [("Where analyses disagree", &plan.disagreements), ("How the plan is built", &plan.notes)] {
+        if !items.is_empty() {
+            let _ = writeln!(out, "\n## {title}\n");
+            for item in items {
+                let _ = writeln!(out, "- {item}");
+            }
+        }
+    }
+    let _ = writeln!(out, "\n## Analyses\n\nPer-ad, per-cohort and per-campaign decisions stay on each analysis's page.\n");
     for entry in entries {
         let _ = writeln!(
             out,
-            "- [{}]({}/summary.md) ({}): {}; {} decisions, {} warnings",
+            "- [{}]({}/summary.md) ({}): {}; {}",
             entry.result.experiment,
             entry.folder,
             entry.result.kind,
             entry.headline,
-            entry.result.decisions.len(),
-            entry.result.warnings.len()
+            analyses_line(entry)
         );
     }
+    let _ = writeln!(
+        out,
+        "\nConfidence: the probability the call is right ({} needed for SCALE, OPTIMIZE and PAUSE).",
+        percent(plan.decision_probability)
+    );
     out
 }
 
-/// Writes `summary.md` and `summary.html` into `dir` from every `<dir>/<experiment>/result.json`;
-/// returns their paths.
+/// Writes `summary.md`, `summary.html`, `plan.json` and `charts/plan_*` into `dir` from every
+/// `<dir>/<experiment>/result.json`; returns the paths of the two summaries.
 pub fn write_executive(dir: &Path) -> Result<(PathBuf, PathBuf), ReportError> {
     let entries = read_entries(dir)?;
-    let rows = ordered(&entries);
-    let chart = stake_chart(&rows);
-    let html = render_html(&entries, &rows, chart.as_ref())?;
+    let sources: Vec<Source> = entries.iter().map(|e| Source { folder: e.folder.clone(), result: e.result.clone() }).collect();
+    let plan = reconcile(&sources).map_err(|e| ReportError::Plan(e.to_string()))?;
+    let charts: Vec<Chart> = [stake_chart(&plan), cac_chart(&plan)].into_iter().flatten().collect();
+    let html = render_html(&entries, &plan, &charts)?;
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(io_err(&charts_dir))?;
+    for chart in &charts {
+        let svg_path = charts_dir.join(format!("{}.svg", chart.name));
+        std::fs::write(&svg_path, chart::svg(chart, &plan.currency)?).map_err(io_err(&svg_path))?;
+        chart::png(chart, &plan.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
+    }
     let md_path = dir.join("summary.md");
     let html_path = dir.join("summary.html");
-    std::fs::write(&md_path, render_markdown(&entries, &rows)).map_err(io_err(&md_path))?;
+    let plan_path = dir.join("plan.json");
+    let json = serde_json::to_string_pretty(&plan).map_err(|e| ReportError::Plan(e.to_string()))? + "\n";
+    std::fs::write(&plan_path, json).map_err(io_err(&plan_path))?;
+    std::fs::write(&md_path, render_markdown(&entries, &plan)).map_err(io_err(&md_path))?;
     std::fs::write(&html_path, html).map_err(io_err(&html_path))?;
     Ok((md_path, html_path))
 }

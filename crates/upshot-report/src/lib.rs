@@ -63,6 +63,9 @@ pub enum ReportError {
         /// What is wrong.
         message: String,
     },
+    /// The folder's results cannot be reconciled into one plan.
+    #[error("{0}")]
+    Plan(String),
     /// A folder holds no experiment outputs.
     #[error("{dir}: no <experiment>/result.json in this folder; run `upshot run ... --out {dir}` first")]
     NoResults {

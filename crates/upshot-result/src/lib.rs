@@ -17,7 +17,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod brand;
 pub mod format;
+
+pub use brand::BrandMatcher;
 
 use std::collections::BTreeMap;
 

@@ -128,7 +128,7 @@ impl Params {
             start: date("start", raw.start)?,
             end: date("end", raw.end)?,
             level: raw.level.unwrap_or(0.9),
-            brand_campaigns: raw.brand_campaigns.map(|p| upshot_analysis::params::BrandMatcher::new(&p)).transpose()?,
+            brand_campaigns: raw.brand_campaigns.map(|p| upshot_analysis::params::brand_matcher(&p)).transpose()?,
         };
         if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
             return Err(SegmentsError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));

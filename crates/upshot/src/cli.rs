@@ -57,10 +57,16 @@ pub struct DiffArgs {
     /// Also write the comparison as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Guards that fail the command with exit 3: `flips` (a call changed, appeared or went away),
-    /// `rows` (an input excludes a larger share of its rows). Comma-separated.
-    #[arg(long, value_delimiter = ',', value_parser = ["flips", "rows"])]
+    /// Guards that fail the command with exit 3: `flips` (any analysis's call changed, appeared or
+    /// went away), `channels` (a row of the executive plan changed its call), `rows` (an input
+    /// excludes a larger share of its rows). Comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = ["flips", "channels", "rows"])]
     pub fail_on: Vec<String>,
+    /// A TOML file whose `[guards]` table sets the guards (`call_flips`, `channel_flips`,
+    /// `rows_dropped`, `max_unattributed_share`), for example the folder's `economics.toml`;
+    /// `--fail-on` adds to it.
+    #[arg(long)]
+    pub guards: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

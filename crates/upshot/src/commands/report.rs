@@ -6,6 +6,6 @@ use crate::printer::Printer;
 
 pub fn cmd(args: &ReportArgs, printer: &Printer) -> Result<(), CliError> {
     let written = upshot_report::write_executive(&args.dir)?;
-    printer.out(&format!("{}: wrote {} and {}", args.dir.display(), written.0.display(), written.1.display()));
+    printer.out(&format!("{}: wrote {}, {} and plan.json", args.dir.display(), written.0.display(), written.1.display()));
     Ok(())
 }

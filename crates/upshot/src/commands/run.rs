@@ -14,6 +14,8 @@ use crate::registry;
 
 /// The file beside the configs that sets economics once for the folder.
 pub const ECONOMICS_FILE: &str = "economics.toml";
+/// The table of `economics.toml` that `upshot diff --guards` reads.
+const GUARDS_TABLE: &str = "guards";
 
 /// The folder's `economics.toml` beside `config`, if any; an unknown key is a config error
 /// naming the file and the keys it may set.
@@ -24,12 +26,14 @@ fn folder_economics(config: &Path) -> Result<toml::Table, CliError> {
     }
     let file = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io { file: file.clone(), source })?;
-    let table: toml::Table =
+    let mut table: toml::Table =
         text.parse().map_err(|e: toml::de::Error| DataError::Config { file: file.clone(), message: e.to_string() })?;
+    // `[guards]` is for `upshot diff --guards` (CI on fresh exports), not for the analyses.
+    table.remove(GUARDS_TABLE);
     if let Some(key) = table.keys().find(|k| !ECONOMICS_KEYS.contains(&k.as_str())) {
         return Err(DataError::Config {
             file,
-            message: format!("unknown key `{key}`; economics.toml sets {}", ECONOMICS_KEYS.join(", ")),
+            message: format!("unknown key `{key}`; economics.toml sets {} (and a `[guards]` table)", ECONOMICS_KEYS.join(", ")),
         }
         .into());
     }

@@ -1,0 +1,360 @@
+//! The plan: the `result.json` files of a report folder reconciled into one call per paid
+//! channel, with brand search apart, one CAC per row, and the money at stake on one horizon.
+//!
+//! Evidence is used in a stated order: an on/off experiment's incremental CAC; else the
+//! survey-blended new customers grown by the purchases the cohort engine projects still to
+//! come; else survey-blended customers alone; else last-click customers with the lag
+//! projection of segmentation. Every other analysis's number is listed under the row it
+//! concerns, and where an analysis's own call differs from the plan's, a sentence says why.
+//! Pure: `result.json` documents in, a typed [`Plan`] out; `upshot-report` renders it.
+//!
+//! ```
+//! # use upshot_plan::{reconcile, Source};
+//! # fn demo(sources: &[Source]) -> Result<(), upshot_plan::PlanError> {
+//! let plan = reconcile(sources)?;
+//! for call in &plan.calls {
+//!     println!("{} {}", call.action.label(), call.label());
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod decide;
+mod evidence;
+mod rows;
+mod words;
+
+pub use decide::{Basis, DEFAULT_PROBABILITY, DISAGREE_RATIO, PAUSE_MULTIPLE, PLAN_LEVEL};
+pub use words::cac_text;
+
+use serde::{Deserialize, Serialize};
+use upshot_result::{Action, ResultJson};
+
+/// One analysis's output in a report folder.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The experiment's folder name in the report folder.
+    pub folder: String,
+    /// Its `result.json`.
+    pub result: ResultJson,
+}
+
+/// Evidence the plan cannot combine.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Two results of one kind in a folder.
+    #[error(
+        "{first}/result.json and {second}/result.json are both `{kind}` results: the plan takes one of each kind, so it cannot tell which to act on; report them from separate folders"
+    )]
+    Duplicate {
+        /// The kind.
+        kind: String,
+        /// The first folder.
+        first: String,
+        /// The second folder.
+        second: String,
+    },
+    /// A field that does not fit the other evidence.
+    #[error("{folder}/result.json: `{field}` {message}")]
+    Evidence {
+        /// The experiment folder.
+        folder: String,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The CAC a call rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cac {
+    /// Which customers it counts, by which attribution.
+    pub basis: Basis,
+    /// Spend over customers.
+    pub estimate: f64,
+    /// Lower end at [`PLAN_LEVEL`]; `None` when unbounded.
+    pub ci_low: Option<f64>,
+    /// Upper end at [`PLAN_LEVEL`]; `None` when unbounded.
+    pub ci_high: Option<f64>,
+    /// The interval's level.
+    pub level: f64,
+    /// The spend it divides, over the evidence's own period.
+    pub spend: f64,
+    /// The customers (or incremental purchases) it divides by; `None` for a stated iCPA.
+    pub customers: Option<f64>,
+}
+
+/// One number from one analysis, listed under the row it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The analysis's folder in the report folder (its page is `<folder>/summary.html`).
+    pub folder: String,
+    /// The analysis kind.
+    pub kind: String,
+    /// The number in words, with its interval.
+    pub text: String,
+    /// Whether the row's CAC is built from it.
+    pub used: bool,
+}
+
+/// One row of the plan: a paid channel's non-brand campaigns, or its brand campaigns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// The channel.
+    pub channel: String,
+    /// Whether the row holds the channel's brand campaigns (`brand_campaigns`) rather than the rest.
+    pub brand: bool,
+    /// The one call.
+    pub action: Action,
+    /// Probability that the call is right (for NEEDS DATA, 1: the rule makes it).
+    pub confidence: f64,
+    /// Money at stake on the plan's horizon: the row's spend there. The rows partition it.
+    pub stake: f64,
+    /// The CAC the call rests on; `None` when the folder holds no evidence for one.
+    pub cac: Option<Cac>,
+    /// The target CAC it is judged against.
+    pub target: Option<f64>,
+    /// One sentence with the numbers.
+    pub reason: String,
+    /// Every analysis's number on the row, the evidence used first.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Call {
+    /// The row's name: the channel, or `<channel> brand` for its brand campaigns.
+    pub fn label(&self) -> String {
+        if self.brand { format!("{} brand", self.channel) } else { self.channel.clone() }
+    }
+}
+
+/// The reconciled plan of a report folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The calls in one sentence.
+    pub headline: String,
+    /// Currency of every money figure.
+    pub currency: String,
+    /// What the stakes are: the spend of which period.
+    pub horizon: String,
+    /// The sum of the stakes: the horizon's spend, each dollar counted once.
+    pub total_stake: f64,
+    /// The probability a SCALE, OPTIMIZE or PAUSE needs.
+    pub decision_probability: f64,
+    /// One row per paid channel, brand campaigns apart, the largest stake first.
+    pub calls: Vec<Call>,
+    /// Where analyses disagree, and which the call follows and why.
+    pub disagreements: Vec<String>,
+    /// How the numbers were put together (splits, missing evidence, method limits).
+    pub notes: Vec<String>,
+}
+
+/// Reconciles a folder's results into one plan.
+pub fn reconcile(sources: &[Source]) -> Result<Plan, PlanError> {
+    let folder = evidence::read(sources)?;
+    let probability = folder.economics.decision_probability.unwrap_or(DEFAULT_PROBABILITY);
+    let horizon = rows::horizon(&folder);
+    let mut calls = rows::calls(&folder, &horizon, probability);
+    calls.sort_by(|a, b| b.stake.total_cmp(&a.stake).then_with(|| a.label().cmp(&b.label())));
+    let total_stake = calls.iter().map(|c| c.stake).sum();
+    let disagreements = words::disagreements(&folder, &calls);
+    let notes = words::notes(&folder, &horizon);
+    let headline = words::headline(&calls, total_stake, &folder.currency);
+    Ok(Plan {
+        headline,
+        currency: folder.currency.clone(),
+        horizon: horizon.label.clone(),
+        total_stake,
+        decision_probability: probability,
+        calls,
+        disagreements,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use upshot_result::{Decision, Metric, Segment, Unit, names};
+
+    use super::*;
+
+    fn result(kind: &str, metrics: Vec<Metric>, decisions: Vec<Decision>) -> ResultJson {
+        let mut economics = BTreeMap::new();
+        economics.insert("target_cac".to_string(), serde_json::json!(150.0));
+        economics.insert("brand_campaigns".to_string(), serde_json::json!(["brand_*"]));
+        ResultJson {
+            upshot_version: "0".into(),
+            experiment: format!("{kind}-x"),
+            kind: kind.into(),
+            headline: String::new(),
+            currency: "USD".into(),
+            economics,
+            inputs: vec![],
+            config_sha256: String::new(),
+            seed: 1,
+            metrics,
+            decisions,
+            warnings: vec![],
+        }
+    }
+
+    fn usd() -> Unit {
+        Unit::money("USD")
+    }
+
+    fn on(m: Metric, keys: &[(&str, &str)]) -> Metric {
+        m.with_segment(keys.iter().fold(Segment::all(), |s, (k, v)| s.and(k, v)))
+    }
+
+    fn decision(subject: Segment, action: Action) -> Decision {
+        Decision { subject, action, confidence: 0.95, reason: "own".into(), stake: Some(1.0) }
+    }
+
+    fn survey() -> Source {
+        let mut m = vec![];
+        for (ch, blended, lo, hi, click, spend) in
+            [("youtube", 1000.0, 900.0, 1100.0, 100.0, 50_000.0), ("google_search", 3000.0, 2800.0, 3200.0, 3000.0, 180_000.0)]
+        {
+            m.push(on(Metric::interval(names::BLENDED_CUSTOMERS, Unit::Customers, blended, lo, hi, 0.95), &[("channel", ch)]));
+            m.push(on(Metric::point(names::CLICK_CUSTOMERS, Unit::Customers, click), &[("channel", ch)]));
+            m.push(on(Metric::point(names::SPEND, usd(), spend), &[("channel", ch)]));
+        }
+        m.push(on(
+            Metric::interval(names::BLENDED_CUSTOMERS, Unit::Customers, 9.0, 1.0, 20.0, 0.95),
+            &[("channel", "youtube"), ("estimator", "naive")],
+        ));
+        let d = vec![decision(Segment::one("channel", "youtube"), Action::Scale)];
+        Source { folder: "survey".into(), result: result("survey", m, d) }
+    }
+
+    fn segments() -> Source {
+        let mut m = vec![];
+        for (ch, campaign, cost, purchases) in [
+            ("google_search", "brand_search", 60_000.0, 1500.0),
+            ("google_search", "generic", 120_000.0, 1500.0),
+            ("youtube", "video", 50_000.0, 100.0),
+        ] {
+            let keys = [("channel", ch), ("campaign", campaign)];
+            m.push(on(Metric::point(names::COST, usd(), cost), &keys));
+            m.push(on(Metric::point(names::PURCHASES, Unit::Purchases, purchases), &keys));
+            m.push(on(Metric::interval(names::PURCHASES_PROJECTED, Unit::Purchases, purchases * 1.1, 1.0, 2.0, 0.9), &keys));
+            // Ad rows are not campaign rows.
+            m.push(on(Metric::point(names::COST, usd(), 1e9), &[keys[0], keys[1], ("ad_group", "g"), ("ad", "a")]));
+        }
+        let ad = Segment::one("channel", "google_search").and("campaign", "generic").and("ad_group", "g").and("ad", "a");
+        Source { folder: "segments".into(), result: result("segments", m, vec![decision(ad, Action::Pause)]) }
+    }
+
+    fn cohorts() -> Source {
+        let m = vec![
+            on(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, 50.0), &[("channel", "youtube")]),
+            on(Metric::interval(names::PURCHASES_PROJECTED, Unit::Purchases, 60.0, 55.0, 70.0, 0.9), &[("channel", "youtube")]),
+            on(Metric::point(names::CAC, usd(), 833.0), &[("channel", "youtube")]),
+        ];
+        let d = vec![decision(Segment::one("channel", "youtube"), Action::Optimize)];
+        Source { folder: "cohorts".into(), result: result("cohorts", m, d) }
+    }
+
+    fn pacing() -> Source {
+        let run = |v: f64| Metric::interval(names::RUN_RATE, usd(), v, v * 0.9, v * 1.1, 0.8);
+        let m = vec![
+            on(run(30_000.0), &[("channel", "google_search"), ("metric", "cost")]),
+            on(run(10_000.0), &[("channel", "google_search"), ("campaign", "brand_search"), ("metric", "cost")]),
+            on(run(20_000.0), &[("channel", "google_search"), ("campaign", "generic"), ("metric", "cost")]),
+            on(run(8_000.0), &[("channel", "youtube"), ("metric", "cost")]),
+            // Pacing's all-channel line, projected on its own, is 2% above the channels' sum.
+            on(run(38_760.0), &[("channel", "all"), ("metric", "cost")]),
+        ];
+        Source { folder: "pacing".into(), result: result("pacing", m, vec![]) }
+    }
+
+    fn brand() -> Source {
+        let icpa =
+            Metric { ci_low: Some(29.0), ci_high: Some(121.0), level: Some(0.95), ..Metric::point(names::ICPA, usd(), 47.0) };
+        let m = vec![icpa, Metric::point(names::INCREMENTAL_COST_TOTAL, usd(), 9_000.0)];
+        let d = vec![decision(Segment::one("campaign", "brand_search"), Action::Keep)];
+        Source { folder: "brand".into(), result: result("brand-test", m, d) }
+    }
+
+    fn row<'a>(plan: &'a Plan, channel: &str, brand: bool) -> &'a Call {
+        plan.calls.iter().find(|c| c.channel == channel && c.brand == brand).expect("row")
+    }
+
+    #[test]
+    fn one_row_per_paid_channel_brand_apart_and_stakes_partition_the_run_rate() {
+        let plan = reconcile(&[survey(), segments(), cohorts(), pacing(), brand()]).expect("reconciles");
+        let labels: Vec<String> = plan.calls.iter().map(Call::label).collect();
+        assert_eq!(labels, ["google_search", "google_search brand", "youtube"]);
+        assert!((plan.total_stake - 38_760.0).abs() < 1e-6, "{}", plan.total_stake);
+        assert!((row(&plan, "google_search", true).stake - 10_200.0).abs() < 1e-6);
+        assert!((row(&plan, "google_search", false).stake - 20_400.0).abs() < 1e-6);
+        assert!(plan.horizon.contains("run rate"), "{}", plan.horizon);
+    }
+
+    #[test]
+    fn each_row_rests_on_the_best_evidence() {
+        let plan = reconcile(&[survey(), segments(), cohorts(), pacing(), brand()]).expect("reconciles");
+        // youtube: 1,000 blended customers and 60 - 50 = 10 purchases still to come for $50,000.
+        let yt = row(&plan, "youtube", false).cac.clone().expect("cac");
+        assert_eq!(yt.basis, Basis::BlendedProjected);
+        assert!((yt.estimate - 50_000.0 / 1010.0).abs() < 1e-9, "{}", yt.estimate);
+        // google_search without brand: half the click customers and a third of the spend are brand.
+        let g = row(&plan, "google_search", false).cac.clone().expect("cac");
+        assert_eq!(g.basis, Basis::Blended);
+        assert!((g.estimate - 120_000.0 / 1500.0).abs() < 1e-9, "{}", g.estimate);
+        let b = row(&plan, "google_search", true);
+        assert_eq!(b.cac.as_ref().map(|c| (c.basis, c.estimate)), Some((Basis::Incremental, 47.0)));
+        assert!(b.evidence[0].used && b.evidence[0].kind == "brand-test");
+        // Cohorts said OPTIMIZE youtube; the plan scales it and says why.
+        assert_eq!(row(&plan, "youtube", false).action, Action::Scale);
+        assert!(
+            plan.disagreements.iter().any(|d| d.starts_with("Cohorts says OPTIMIZE on youtube (cohort CAC $833)")),
+            "{:?}",
+            plan.disagreements
+        );
+        assert!(
+            plan.disagreements.iter().any(|d| d.contains("youtube 1,000 customers, click data 100")),
+            "{:?}",
+            plan.disagreements
+        );
+    }
+
+    #[test]
+    fn brand_campaigns_without_a_test_wait_for_one() {
+        let plan = reconcile(&[survey(), segments()]).expect("reconciles");
+        let b = row(&plan, "google_search", true);
+        assert_eq!((b.action, b.cac.is_none()), (Action::NeedsData, true));
+        assert!(b.reason.contains("upshot brand-test design"), "{}", b.reason);
+        // Without pacing the horizon is the survey's period, split by segmentation's spend share.
+        assert!((plan.total_stake - 230_000.0).abs() < 1e-6);
+        assert!((b.stake - 60_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn without_a_survey_the_click_customers_with_their_lag_decide() {
+        let plan = reconcile(&[segments()]).expect("reconciles");
+        let g = row(&plan, "google_search", false).cac.clone().expect("cac");
+        assert_eq!(g.basis, Basis::ClickProjected);
+        assert!((g.estimate - 120_000.0 / 1650.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn evidence_that_does_not_fit_is_named() {
+        let e = reconcile(&[survey(), Source { folder: "survey-2".into(), ..survey() }]).expect_err("two surveys");
+        assert!(e.to_string().starts_with("survey/result.json and survey-2/result.json are both `survey` results"), "{e}");
+        let mut eur = pacing();
+        eur.result.currency = "EUR".into();
+        let e = reconcile(&[survey(), eur]).expect_err("two currencies");
+        assert!(e.to_string().contains("pacing/result.json: `currency` is EUR"), "{e}");
+        let mut bad = survey();
+        bad.result.economics.insert("target_cac".into(), serde_json::json!("cheap"));
+        let e = reconcile(&[bad]).expect_err("bad target");
+        assert!(e.to_string().contains("`economics.target_cac`"), "{e}");
+        let mut other = brand();
+        other.result.decisions[0].subject = Segment::one("campaign", "shopping");
+        let e = reconcile(&[survey(), other]).expect_err("another campaign");
+        assert!(e.to_string().contains("brand/result.json: `decisions[0].subject.campaign` is `shopping`"), "{e}");
+    }
+}
