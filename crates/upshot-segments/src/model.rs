@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use upshot_data::Dataset;
 
-use crate::decide::{Counts, Node, Odds, Verdict, shrink_hierarchy};
+use crate::decide::{Concentration, Counts, Node, Odds, Verdict, shrink_hierarchy};
 use crate::{Exclusions, Params, Posterior, SegmentsError};
+use upshot_analysis::params::BrandMatcher;
 
 /// The levels, top down.
 pub const LEVELS: [&str; 4] = ["channel", "campaign", "ad_group", "ad"];
@@ -96,13 +97,17 @@ pub struct AdDecision {
     pub naive: bool,
 }
 
+/// A concentration with the name of its group (`meta`, `google_search brand`).
+pub type Named = (String, Concentration);
+
 /// Everything the report needs.
 #[derive(Debug, Clone)]
 pub struct Computed {
     /// Nodes per level, in key order.
     pub levels: Vec<Vec<Segment>>,
-    /// Concentration fitted per level.
-    pub kappa: Vec<f64>,
+    /// Concentrations per level: one per group (a channel, its brand campaigns apart), each with
+    /// the group's name.
+    pub concentrations: Vec<Vec<Named>>,
     /// Decisions of the ads with clicks, cost and a target.
     pub decisions: Vec<AdDecision>,
     /// Share of eventual purchases arrived by each week of age (pooled lag profile).
@@ -123,14 +128,14 @@ pub struct Computed {
 pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, SegmentsError> {
     let prepared = crate::prepare::prepare(data, params)?;
     let mut warnings = prepared.warnings;
-    let (levels, kappa) = hierarchy(&prepared.ads, params.level);
+    let (levels, concentrations) = hierarchy(&prepared.ads, params.level, params.brand_campaigns.as_ref());
     let decisions = crate::decide::decide_ads(&levels[LEVELS.len() - 1], params);
     if matches!(params.target_cac, crate::TargetCac::None) {
         warnings.push("No `target_cac` in [params]: shrunk rates and CAC are reported, no ad is decided.".into());
     }
     Ok(Computed {
         levels,
-        kappa,
+        concentrations,
         decisions,
         developed: prepared.developed,
         leads_without_spend: prepared.leads_without_spend,
@@ -141,9 +146,51 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     })
 }
 
+/// The concentration group of a node below the channel level: its channel, with the channel's
+/// brand campaigns (`brand_campaigns`) a group of their own.
+fn group_name(keys: &[String], brand: Option<&BrandMatcher>) -> String {
+    match keys {
+        [channel, campaign, ..] if brand.is_some_and(|b| b.matches(campaign)) => format!("{channel} brand"),
+        [channel, ..] => channel.clone(),
+        [] => String::new(),
+    }
+}
+
+/// Each level's nodes with their concentration group (one group for the channels).
+fn nodes(levels: &[Vec<Segment>], brand: Option<&BrandMatcher>) -> (Vec<Vec<Node>>, Vec<String>) {
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for level in levels.iter().skip(1) {
+        for s in level {
+            let next = names.len();
+            names.entry(group_name(&s.keys, brand)).or_insert(next);
+        }
+    }
+    let nodes = levels
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|s| {
+                    let group = if s.level == 0 { 0 } else { names[&group_name(&s.keys, brand)] };
+                    Node { parent: s.parent, counts: s.measures.counts(), group }
+                })
+                .collect()
+        })
+        .collect();
+    let mut labels = vec![String::new(); names.len().max(1)];
+    for (name, i) in names {
+        labels[i] = name;
+    }
+    (nodes, labels)
+}
+
 /// The hierarchy: roll ads up level by level (exact sums), in key order, and shrink every
-/// level's rates toward its parents; returns the levels and the concentration fitted per level.
-pub(crate) fn hierarchy(ads: &BTreeMap<Vec<String>, Measures>, interval_level: f64) -> (Vec<Vec<Segment>>, Vec<f64>) {
+/// level's rates toward its parents; returns the levels and the concentrations of each level's
+/// groups.
+pub(crate) fn hierarchy(
+    ads: &BTreeMap<Vec<String>, Measures>,
+    interval_level: f64,
+    brand: Option<&BrandMatcher>,
+) -> (Vec<Vec<Segment>>, Vec<Vec<Named>>) {
     let mut levels: Vec<Vec<Segment>> = vec![Vec::new(); LEVELS.len()];
     let mut index: Vec<BTreeMap<Vec<String>, usize>> = vec![BTreeMap::new(); LEVELS.len()];
     for (keys, m) in ads {
@@ -168,15 +215,21 @@ pub(crate) fn hierarchy(ads: &BTreeMap<Vec<String>, Measures>, interval_level: f
             levels[depth][slot].measures.add(m);
         }
     }
-    let nodes: Vec<Vec<Node>> =
-        levels.iter().map(|l| l.iter().map(|s| Node { parent: s.parent, counts: s.measures.counts() }).collect()).collect();
+    let (nodes, labels) = nodes(&levels, brand);
     let shrunk = shrink_hierarchy(&nodes);
-    let kappa: Vec<f64> = shrunk.iter().map(|(k, _)| *k).collect();
+    let concentrations = shrunk
+        .iter()
+        .enumerate()
+        .map(|(depth, (ks, _))| {
+            let name = |k: &Concentration| if depth == 0 { "all channels".to_string() } else { labels[k.group].clone() };
+            ks.iter().map(|k| (name(k), *k)).collect()
+        })
+        .collect();
     for (level, (_, posteriors)) in levels.iter_mut().zip(shrunk) {
         level.par_iter_mut().zip(posteriors).for_each(|(segment, posterior)| {
             segment.posterior = posterior;
             segment.interval = posterior.interval(interval_level);
         });
     }
-    (levels, kappa)
+    (levels, concentrations)
 }

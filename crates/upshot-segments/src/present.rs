@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use upshot_result::format::{count, level_text, money, percent, probability, with_interval};
+use upshot_result::format::{count, level_text, money, number, percent, probability, with_interval};
 use upshot_result::{
     Action, Analysis, Cell, Chart, ChartKind, Decision, Format, Metric, Segment as Seg, Series, Table, Unit, names,
 };
@@ -314,11 +314,34 @@ fn tables(c: &Computed, params: &Params) -> Vec<Table> {
     let scaled = c.decisions.iter().filter(|d| d.verdict == Verdict::Scale).count();
     let mut comparison = Table::new(
         "naive_rule",
-        "Winners by the naive rule (observed CAC < target) and by upshot (P(CAC <= target) >= 0.9 with q < FDR)",
+        "Winners by the naive rule (observed CAC < target) and by upshot (the Bayesian FDR set)",
         &[("rule", Format::Text), ("ads_picked", Format::Count), ("of_them_scaled_by_upshot", Format::Count)],
     );
     comparison.push(vec![Cell::from("naive: observed CAC < target"), (naive as u64).into(), (survive as u64).into()]);
     comparison.push(vec![Cell::from("upshot: scale"), (scaled as u64).into(), (scaled as u64).into()]);
+    let mut concentrations = Table::new(
+        "concentrations",
+        "How alike siblings are, per level and group (a channel, its brand campaigns apart): the fitted beta concentration; groups of fewer than 5 nodes take the level's pooled value",
+        &[
+            ("level", Format::Text),
+            ("group", Format::Text),
+            ("nodes", Format::Count),
+            ("concentration", Format::Number),
+            ("pooled", Format::Text),
+        ],
+    );
+    concentrations.in_summary = false;
+    for (depth, ks) in c.concentrations.iter().enumerate() {
+        for (name, k) in ks {
+            concentrations.push(vec![
+                Cell::from(LEVELS[depth]),
+                Cell::from(name.as_str()),
+                (k.units as u64).into(),
+                Cell::Num(k.kappa),
+                Cell::from(if k.pooled { "yes" } else { "no" }),
+            ]);
+        }
+    }
     let mut unmatched = Table::new(
         "unmatched",
         "Leads and purchases without spend, and purchases without cost: reported, not decided",
@@ -331,7 +354,7 @@ fn tables(c: &Computed, params: &Params) -> Vec<Table> {
     for (keys, purchases) in &c.free_conversions {
         unmatched.push(vec![Cell::from(label(keys)), Cell::Empty, (*purchases).into(), "purchases without cost".into()]);
     }
-    vec![comparison, drill, decided, unmatched]
+    vec![comparison, drill, decided, concentrations, unmatched]
 }
 
 fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
@@ -506,13 +529,21 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
             count(c.levels[0].iter().map(|s| s.measures.purchases).sum())
         ),
         format!(
-            "Purchase rates per click shrink toward the parent level (ad -> ad group -> campaign -> channel; concentrations {}), with purchases still to come from recent clicks projected by the cohort engine's lag profile ({} of a lead's purchases arrive in its first 4 weeks).",
-            c.kappa.iter().map(|k| format!("{k:.0}")).collect::<Vec<_>>().join(", "),
+            "Purchase rates per click shrink toward the parent level (ad -> ad group -> campaign -> channel), with one concentration per level and channel, brand campaigns apart (ad level: {}; table `concentrations`), and purchases still to come from recent clicks projected by the cohort engine's lag profile ({} of a lead's purchases arrive in its first 4 weeks).",
+            c.concentrations.last().map_or_else(String::new, |ks| ks
+                .iter()
+                .map(|(name, k)| format!("{name} {}{}", number(k.kappa, 0), if k.pooled { " (pooled)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")),
             percent(c.developed.get(3).copied().unwrap_or(1.0))
         ),
         format!(
-            "Scale when P(CAC <= target) >= {} with Bayesian FDR q < {}; pause when P(CAC > {} x target) >= {}; needs data with the clicks still needed.",
-            params.scale_probability, params.fdr, params.pause_multiple, params.scale_probability
+            "Scale the Bayesian FDR set: the most certain ads (P(CAC <= target) above one half) up to the largest set whose expected share of wrong calls is at most {} (q <= {}); pause when P(CAC > {} x target) >= {}; needs data with the clicks still needed for {} power.",
+            percent(params.fdr),
+            params.fdr,
+            params.pause_multiple,
+            params.scale_probability,
+            percent(crate::decide::POWER)
         ),
     ];
     Analysis {
