@@ -47,9 +47,12 @@ pub(crate) struct CohortResult {
     pub developed: f64,
     pub purchases_observed: f64,
     pub purchases: Estimate,
+    /// New customers of the cohort without a lead (complete at once).
+    pub direct: f64,
     pub revenue_observed: f64,
     pub revenue: Estimate,
-    /// Spend / projected purchases; `None` without spend or without purchases in some draw.
+    /// Spend / (projected lead-linked purchases + direct customers); `None` without spend or
+    /// without customers in some draw.
     pub cac: Option<Estimate>,
     /// Cumulative purchases by age: observed, then projected means.
     pub cumulative: Vec<f64>,
@@ -75,6 +78,8 @@ pub(crate) struct SegmentResult {
     pub spend: f64,
     pub purchases_observed: f64,
     pub purchases: Estimate,
+    /// New customers without a lead over all cohorts.
+    pub direct: f64,
     pub revenue_observed: f64,
     pub revenue: Estimate,
     pub cac: Option<Estimate>,
@@ -243,6 +248,7 @@ struct SegmentInput<'a> {
     keys: Vec<String>,
     leads: Vec<f64>,
     spend: Vec<f64>,
+    direct: Vec<f64>,
     customers: &'a SegmentCustomers,
 }
 
@@ -254,10 +260,10 @@ fn cohort_results(input: &SegmentInput<'_>, projected: &Projected, pooled: &[f64
         .map(|i| {
             let purchase_draws: Vec<f64> = p.draws.iter().map(|d| d[i]).collect();
             let revenue_draws: Vec<f64> = r.draws.iter().map(|d| d[i]).collect();
-            let spend = input.spend[i];
-            let cac = (spend > 0.0 && p.mean[i] > 0.0).then(|| {
-                let draws: Vec<f64> = purchase_draws.iter().map(|n| spend / n).collect();
-                Estimate::from_draws(spend / p.mean[i], &draws, level)
+            let (spend, direct) = (input.spend[i], input.direct[i]);
+            let cac = (spend > 0.0 && p.mean[i] + direct > 0.0).then(|| {
+                let draws: Vec<f64> = purchase_draws.iter().map(|n| spend / (n + direct)).collect();
+                Estimate::from_draws(spend / (p.mean[i] + direct), &draws, level)
             });
             CohortResult {
                 period: 0,
@@ -268,6 +274,7 @@ fn cohort_results(input: &SegmentInput<'_>, projected: &Projected, pooled: &[f64
                 developed: developed.get(p.latest_age[i]).copied().unwrap_or(1.0),
                 purchases_observed: p.latest[i],
                 purchases: Estimate::from_draws(p.mean[i], &purchase_draws, level),
+                direct,
                 revenue_observed: r.latest[i],
                 revenue: Estimate::from_draws(r.mean[i], &revenue_draws, level),
                 cac,
@@ -305,9 +312,11 @@ fn segment_result(
     // deviate per draw for the whole curve, which keeps the curve's shape).
     let mut rng = stream(seed, "cohorts-ltv", index);
     let z: Vec<f64> = (0..total_draws.len()).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let cac_draws: Vec<f64> = total_draws.iter().map(|n| spend / n).collect();
-    let has_cac = spend > 0.0 && purchases_mean > 0.0;
-    let cac = has_cac.then(|| Estimate::from_draws(spend / purchases_mean, &cac_draws, level));
+    // CAC on the customers the spend bought: lead-linked purchases (projected) and direct ones.
+    let direct: f64 = input.direct.iter().sum();
+    let cac_draws: Vec<f64> = total_draws.iter().map(|n| spend / (n + direct)).collect();
+    let has_cac = spend > 0.0 && purchases_mean + direct > 0.0;
+    let cac = has_cac.then(|| Estimate::from_draws(spend / (purchases_mean + direct), &cac_draws, level));
     let ltv_at = |k: usize, d: usize| (ltv.values[k] + z[d] * ltv.se[k]) * params.margin;
     let has_ltv = customers > 0.0;
     let cac_max = has_ltv.then(|| {
@@ -316,7 +325,7 @@ fn segment_result(
     });
     let ltv_to_cac = (has_cac && has_ltv).then(|| {
         let draws: Vec<f64> = (0..z.len()).map(|d| ltv_at(horizon, d) / cac_draws[d]).collect();
-        Estimate::from_draws(ltv.values[horizon] * params.margin / (spend / purchases_mean), &draws, level)
+        Estimate::from_draws(ltv.values[horizon] * params.margin / (spend / (purchases_mean + direct)), &draws, level)
     });
     let p_within_max = (has_cac && has_ltv).then(|| {
         let within = (0..z.len()).filter(|&d| cac_draws[d] <= ltv_at(horizon, d) / params.target_ltv_to_cac).count() as f64;
@@ -347,6 +356,7 @@ fn segment_result(
         spend,
         purchases_observed: p.latest.iter().sum(),
         purchases: Estimate::from_draws(purchases_mean, &total_draws, level),
+        direct,
         revenue_observed: r.latest.iter().sum(),
         revenue: Estimate::from_draws(r.mean.iter().sum(), &revenue_draws, level),
         cac,
@@ -489,6 +499,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Comp
                 keys: s.keys.clone(),
                 leads: s.leads.clone(),
                 spend: s.spend.clone(),
+                direct: s.direct.clone(),
                 customers: customers_of(&s.keys),
             };
             segment_result(&input, p, &cohorts, params, &pooled, seed, i as u64)
@@ -520,6 +531,7 @@ pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Comp
             keys: Vec::new(),
             leads: sum_of(&|s| &s.leads),
             spend: sum_of(&|s| &s.spend),
+            direct: sum_of(&|s| &s.direct),
             customers: &all_customers,
         };
         let projected = Projected { purchases, revenue, customers: customer_projection };

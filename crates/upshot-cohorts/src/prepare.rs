@@ -114,6 +114,10 @@ pub struct SegmentCohorts {
     pub purchases: Vec<Vec<f64>>,
     /// Net revenue per cohort and age (increments) of the customers the cohort's leads became.
     pub revenue: Vec<Vec<f64>>,
+    /// New customers per cohort whose first paid order names no lead (shop orders, brand clicks
+    /// that buy on the spot), entered in the cohort of that order's period by its own keys: the
+    /// same customers the cohort's spend bought, complete at once, so not in the triangle.
+    pub direct: Vec<f64>,
 }
 
 /// One segment's customer cohorts (period of the first paid order).
@@ -322,6 +326,7 @@ fn lead_cohorts(leads: &DataFrame, spec: &Spec<'_>, last_period: i32, excluded: 
             spend: vec![0.0; periods.len()],
             purchases: vec![vec![0.0; ages]; periods.len()],
             revenue: vec![vec![0.0; ages]; periods.len()],
+            direct: vec![0.0; periods.len()],
         })
         .collect();
     for ((seg, cohort), n) in integers(&lead_counts, "seg")?.into_iter().zip(count_cohorts).zip(numbers(&lead_counts, "leads")?) {
@@ -468,7 +473,13 @@ fn accumulate(
                 }
                 let keys: Vec<String> = order_keys.iter().map(|c| c.get(f).unwrap_or_default().to_string()).collect();
                 match lead_index.get(keys.as_slice()) {
-                    Some(&i) => i,
+                    Some(&i) => {
+                        // A first order without any lead joins its segment's cohort of its own period.
+                        if !has_lead[c] && customer_period >= first {
+                            segments[i].direct[(customer_period - first) as usize] += 1.0;
+                        }
+                        i
+                    }
                     None => *extra_index.entry(keys.clone()).or_insert_with(|| {
                         customer_keys.push(keys);
                         customer_keys.len() - 1
@@ -682,14 +693,15 @@ mod tests {
             .expect("cast");
         // L1 buys in January (age 0) and again in March (age 2); L2 buys in February (age 1) and refunds
         // it in March; L3 (organic) buys in March (age 1); C9's order links to an unknown lead; C8 has no
-        // lead. The data ends on April 2: April is incomplete, so L5 and the April order are left out.
+        // lead; C7 buys from a meta click in February without a lead. The data ends on April 2: April is
+        // incomplete, so L5 and the April order are left out.
         let orders = df! {
-            "order_id" => ["O1", "O2", "O3", "R3", "O4", "O5", "O6", "O7"],
-            "customer_id" => ["C1", "C1", "C2", "C2", "C3", "C9", "C8", "C1"],
-            "lead_id" => [Some("L1"), None, Some("L2"), Some("L2"), Some("L3"), Some("L99"), None, None],
-            "paid_at" => [day(2025, 1, 25), day(2025, 3, 3), day(2025, 2, 14), day(2025, 3, 2), day(2025, 3, 9), day(2025, 2, 1), day(2025, 2, 3), day(2025, 4, 1)],
-            "revenue" => [100.0, 30.0, 200.0, -200.0, 50.0, 10.0, 70.0, 5.0],
-            "channel" => [Some("meta"), None, Some("meta"), Some("meta"), None, Some("google"), Some("google"), None],
+            "order_id" => ["O1", "O2", "O3", "R3", "O4", "O5", "O6", "O7", "O8"],
+            "customer_id" => ["C1", "C1", "C2", "C2", "C3", "C9", "C8", "C1", "C7"],
+            "lead_id" => [Some("L1"), None, Some("L2"), Some("L2"), Some("L3"), Some("L99"), None, None, None],
+            "paid_at" => [day(2025, 1, 25), day(2025, 3, 3), day(2025, 2, 14), day(2025, 3, 2), day(2025, 3, 9), day(2025, 2, 1), day(2025, 2, 3), day(2025, 4, 1), day(2025, 2, 10)],
+            "revenue" => [100.0, 30.0, 200.0, -200.0, 50.0, 10.0, 70.0, 5.0, 40.0],
+            "channel" => [Some("meta"), None, Some("meta"), Some("meta"), None, Some("google"), Some("google"), None, Some("meta")],
         }
         .expect("orders");
         let orders = orders.lazy().with_column(col("paid_at").cast(micros)).collect().expect("cast");
@@ -719,6 +731,10 @@ mod tests {
         assert_eq!(meta.spend, [300.0, 0.0, 100.0]);
         // January cohort: 1 purchase at age 0, 1 more at age 1.
         assert_eq!(meta.purchases[0], [1.0, 1.0, 0.0, 0.0]);
+        // C7 joins meta's February cohort as a direct customer, outside the triangle; C9's order names
+        // a lead that is not there, so it is counted as such, not as direct.
+        assert_eq!(meta.direct, [0.0, 1.0, 0.0]);
+        assert_eq!(meta.purchases[1], [0.0; 4]);
         // Revenue: 100 (age 0), +200 (age 1), +30 - 200 (age 2, refund netted).
         assert_eq!(meta.revenue[0], [100.0, 200.0, -170.0, 0.0]);
         let triangle = c.triangle(&meta.purchases);

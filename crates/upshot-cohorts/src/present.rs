@@ -119,6 +119,7 @@ impl Context<'_> {
         metrics.push(m(Metric::point(names::LEADS, Unit::Leads, row.leads)));
         metrics.push(m(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, row.purchases_observed)));
         metrics.push(m(metric(names::PURCHASES_PROJECTED, Unit::Purchases, &row.purchases, level)));
+        metrics.push(m(Metric::point(names::DIRECT_CUSTOMERS, Unit::Customers, row.direct)));
         metrics.push(m(Metric::point(names::REVENUE_OBSERVED, Unit::money(self.currency), row.revenue_observed)));
         metrics.push(m(metric(names::REVENUE_PROJECTED, Unit::money(self.currency), &row.revenue, level)));
         if let Some(cac) = &row.cac {
@@ -146,6 +147,7 @@ impl Context<'_> {
         metrics.push(m(Metric::point(names::LEADS, Unit::Leads, s.leads)));
         metrics.push(m(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, s.purchases_observed)));
         metrics.push(m(metric(names::PURCHASES_PROJECTED, Unit::Purchases, &s.purchases, level)));
+        metrics.push(m(Metric::point(names::DIRECT_CUSTOMERS, Unit::Customers, s.direct)));
         metrics.push(m(Metric::point(names::REVENUE_OBSERVED, Unit::money(self.currency), s.revenue_observed)));
         metrics.push(m(metric(names::REVENUE_PROJECTED, Unit::money(self.currency), &s.revenue, level)));
         if let Some(cac) = &s.cac {
@@ -753,6 +755,20 @@ fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>
 }
 
 /// The projection as asked and as used: the rule, then how many cohorts each method projected.
+/// The spend of segments without any lead, left out of CAC together with their customers.
+fn spend_apart(computed: &Computed, currency: &str) -> String {
+    let apart: f64 = computed.cohorts.spend_without_leads.values().map(|(cost, _)| cost).sum();
+    if apart > 0.0 {
+        format!(
+            "; segments without any lead ({}) keep their {} spend and their customers out of CAC together",
+            computed.cohorts.spend_without_leads.keys().map(|k| k.join("/")).collect::<Vec<_>>().join(", "),
+            money(apart, currency)
+        )
+    } else {
+        String::new()
+    }
+}
+
 fn method_line(rule: ProjectionRule, cohorts: &[CohortResult]) -> String {
     let used = |m: Method| cohorts.iter().filter(|c| c.method == m).count();
     let (cl, bf) = (used(Method::ChainLadder), used(Method::BornhuetterFerguson));
@@ -834,11 +850,13 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
             computed.ages
         ),
         format!(
-            "{} leads, {} purchases so far, {} projected ({} still to come); CAC = spend / projected purchases.",
+            "{} leads, {} purchases so far, {} projected ({} still to come), and {} new customers whose first order names no lead, each in the cohort of that order's period by its own click keys; CAC = spend / (projected purchases + those customers), so CAC and LTV count the same customers{}.",
             count(total.leads),
             count(total.purchases_observed),
             interval_text(&total.purchases, params.level, count),
-            count(still)
+            count(still),
+            count(total.direct),
+            spend_apart(computed, currency)
         ),
         format!(
             "{} LTV from customer cohorts, net of refunds; margin {}, target LTV/CAC {}.",

@@ -50,6 +50,8 @@ pub(crate) struct SurveyChannel {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CohortChannel {
     pub observed: f64,
+    /// New customers without a lead, counted in the cohort CAC beside the projected purchases.
+    pub direct: f64,
     pub projected: Option<Est>,
     pub cac: Option<Est>,
     pub cac_max: Option<Est>,
@@ -178,6 +180,7 @@ fn cohorts(result: &ResultJson, out: &mut BTreeMap<String, CohortChannel>) {
         match m.name.as_str() {
             names::PURCHASES_OBSERVED => row.observed = m.estimate,
             names::PURCHASES_PROJECTED => row.projected = Some(Est::of(m)),
+            names::DIRECT_CUSTOMERS => row.direct = m.estimate,
             names::CAC => row.cac = Some(Est::of(m)),
             names::CAC_MAX => row.cac_max = Some(Est::of(m)),
             _ => {}

@@ -111,16 +111,18 @@ fn cohort_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
         format!(", {} projected ({} still to come)", stated(&p, count), count((p.estimate - row.observed).max(0.0)))
     });
     let cac = match (row.cac, row.cac_max) {
-        (Some(cac), Some(max)) => format!(
-            "; cohort CAC {} (lead-linked buyers, all spend) vs LTV-based maximum {}",
-            usd(cac.estimate),
-            usd(max.estimate)
-        ),
-        (Some(cac), None) => format!("; cohort CAC {} (lead-linked buyers, all spend)", usd(cac.estimate)),
+        (Some(cac), Some(max)) => {
+            format!("; cohort CAC {} (click customers, all spend) vs LTV-based maximum {}", usd(cac.estimate), usd(max.estimate))
+        }
+        (Some(cac), None) => format!("; cohort CAC {} (click customers, all spend)", usd(cac.estimate)),
         _ => String::new(),
     };
-    let text =
-        format!("cohorts: {} lead-linked purchases observed{projected}{cac}{}", count(row.observed), own(row.call.as_ref()));
+    let text = format!(
+        "cohorts: {} lead-linked purchases observed{projected}, {} new customers without a lead{cac}{}",
+        count(row.observed),
+        count(row.direct),
+        own(row.call.as_ref())
+    );
     let used = call.cac.as_ref().is_some_and(|c| c.basis == Basis::BlendedProjected);
     out.push(Evidence { folder: c.folder.clone(), kind: "cohorts".into(), text, used });
 }
@@ -251,9 +253,9 @@ fn dissent_text(dissent: &Dissent) -> String {
     by_action.iter().map(|(a, names)| format!("{} on {}", a.label(), joined(names))).collect::<Vec<_>>().join(", ")
 }
 
-fn dissents(f: &Folder, calls: &[Call]) -> (Dissent, Dissent, Dissent, Vec<String>) {
+fn dissents(f: &Folder, calls: &[Call]) -> (Dissent, Dissent, Dissent) {
     let usd = |v: f64| money(v, &f.currency);
-    let (mut survey, mut cohorts, mut pacing, mut lead_less) = (vec![], vec![], vec![], vec![]);
+    let (mut survey, mut cohorts, mut pacing) = (vec![], vec![], vec![]);
     for call in calls.iter().filter(|c| !c.brand) {
         let ch = &call.channel;
         let s = f.survey.as_ref().and_then(|s| s.by_channel.get(ch));
@@ -263,22 +265,19 @@ fn dissents(f: &Folder, calls: &[Call]) -> (Dissent, Dissent, Dissent, Vec<Strin
         let c = f.cohorts.as_ref().and_then(|c| c.by_channel.get(ch));
         if let (Some(a), Some(row)) = (differs(c.and_then(|c| c.call.as_ref()), call), c) {
             cohorts.push((ch.clone(), a, row.cac.map_or_else(String::new, |x| format!("cohort CAC {}", usd(x.estimate)))));
-            if let Some(s) = s.filter(|s| row.observed < 0.8 * s.click) {
-                lead_less.push(format!("{ch} {} of {}", count(row.observed), count(s.click)));
-            }
         }
         let p = f.pacing.as_ref().and_then(|p| p.by_channel.get(ch));
         if let Some(a) = differs(p.and_then(|p| p.call.as_ref()), call) {
             pacing.push((ch.clone(), a, String::new()));
         }
     }
-    (survey, cohorts, pacing, lead_less)
+    (survey, cohorts, pacing)
 }
 
 /// Where analyses disagree, and which one the calls follow: one sentence per analysis.
 pub(crate) fn disagreements(f: &Folder, calls: &[Call]) -> Vec<String> {
     let mut out: Vec<String> = survey_vs_click(f, calls).into_iter().collect();
-    let (survey, cohorts, pacing, lead_less) = dissents(f, calls);
+    let (survey, cohorts, pacing) = dissents(f, calls);
     if !survey.is_empty() {
         out.push(format!(
             "Survey attribution says {}: the plan takes brand campaigns out of a channel (their buyers need an on/off test's incremental CAC), adds the purchases still to come that the cohort engine projects, and judges at the folder's decision probability.",
@@ -286,13 +285,8 @@ pub(crate) fn disagreements(f: &Folder, calls: &[Call]) -> Vec<String> {
         ));
     }
     if !cohorts.is_empty() {
-        let leads = if lead_less.is_empty() {
-            String::new()
-        } else {
-            format!(" (lead-linked buyers against new customers by click: {})", lead_less.join(", "))
-        };
         out.push(format!(
-            "Cohorts says {}: the plan does not follow it, because cohort CAC divides all of a channel's spend by its lead-linked purchases only{leads} and counts none of the buyers the survey re-attributes; its projection of purchases still to come is used.",
+            "Cohorts says {}: the plan does not follow it, because cohort CAC counts a channel's customers by click (its leads' purchases, projected, and its buyers without a lead) over all of its spend, brand campaigns included, and none of the buyers the survey re-attributes; its projection of purchases still to come is used.",
             dissent_text(&cohorts)
         ));
     }

@@ -207,6 +207,9 @@ pub mod names {
         PURCHASES_PROJECTED = "purchases_projected";
         /// Observed net revenue of a cohort.
         REVENUE_OBSERVED = "revenue_observed";
+        /// Cohorts: new customers whose first paid order names no lead, entered in their cohort by
+        /// the order's period and click keys (counted in CAC beside the projected purchases).
+        DIRECT_CUSTOMERS = "direct_customers";
         /// Projected eventual net revenue of a cohort.
         REVENUE_PROJECTED = "revenue_projected";
         /// Lifetime value after one month.
