@@ -55,3 +55,57 @@ fn the_folders_economics_fill_params_a_config_overrides_them_and_result_json_rec
         "{message}"
     );
 }
+
+/// The sample segments config in `dir` with absolute input paths, beside an economics.toml.
+fn segments_folder(dir: &std::path::Path, economics: &str) {
+    let text = std::fs::read_to_string(root().join("experiments/segments.toml")).expect("config");
+    let data = root().join("notebooks-data");
+    std::fs::write(dir.join("segments.toml"), text.replace("../notebooks-data", data.to_str().expect("utf8"))).expect("write");
+    std::fs::write(dir.join("economics.toml"), economics).expect("write");
+}
+
+/// Brand ads wait for an on/off test; an incrementality factor measured elsewhere lets them be
+/// decided on incremental CAC, across the factor's interval; a factor out of range is refused.
+#[test]
+fn an_incrementality_factor_decides_brand_ads_on_incremental_cac() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = "target_cac = 150.0\nbrand_campaigns = [\"brand_search\"]\n";
+    segments_folder(dir.path(), base);
+    let (output, out) = run_folder(dir.path());
+    assert!(output.status.success(), "{}", text(&output));
+    let before = read_result(&out.path().join("segments-2025/result.json"));
+    let brand = |r: &ResultJson| -> Vec<Decision> {
+        r.decisions.iter().filter(|d| d.subject.get("campaign").is_some_and(|c| c == "brand_search")).cloned().collect()
+    };
+    assert!(!brand(&before).is_empty() && brand(&before).iter().all(|d| d.action != Action::Scale));
+    assert!(brand(&before).iter().any(|d| d.reason.contains("on/off test")), "{:?}", brand(&before));
+
+    let factor =
+        "incrementality = [{ campaigns = \"brand_*\", factor = 0.5, low = 0.3, high = 0.7, source = \"geo test 2025-09\" }]\n";
+    segments_folder(dir.path(), &format!("{base}{factor}"));
+    let (output, out) = run_folder(dir.path());
+    assert!(output.status.success(), "{}", text(&output));
+    let after = read_result(&out.path().join("segments-2025/result.json"));
+    assert!(after.economics.contains_key("incrementality"), "recorded: {:?}", after.economics);
+    for d in brand(&after) {
+        assert!(d.reason.contains("incremental CAC = attributed CAC / 0.50 (0.30 to 0.70, geo test 2025-09"), "{}", d.reason);
+        assert!(!d.reason.contains("on/off test"), "{}", d.reason);
+    }
+    // Attributed brand CAC is ~$13-22: divided by 0.3 at worst it stays under $150, so they scale.
+    assert!(brand(&after).iter().any(|d| d.action == Action::Scale), "{:?}", brand(&after));
+    // Generic ads are untouched.
+    let generic = |r: &ResultJson| -> Vec<(Segment, Action)> {
+        r.decisions
+            .iter()
+            .filter(|d| d.subject.get("campaign").is_some_and(|c| c.starts_with("generic")))
+            .map(|d| (d.subject.clone(), d.action))
+            .collect()
+    };
+    assert_eq!(generic(&before).len(), generic(&after).len());
+
+    let bad = "incrementality = [{ campaigns = \"brand_*\", factor = 2.0, low = 1.0, high = 2.0 }]\n";
+    segments_folder(dir.path(), &format!("{base}{bad}"));
+    let (output, _) = run_folder(dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("`incrementality` entry `brand_*`: factor 2"), "{}", text(&output));
+}

@@ -328,15 +328,31 @@ pub fn verdict(posterior: &Posterior, counts: &Counts, odds: &Odds, q: f64, targ
     }
 }
 
-/// Decisions per ad: the odds of every ad with a target, the q-values over them, the verdicts.
+/// The odds of an ad judged on incremental CAC = attributed CAC / factor: P(CAC / low <= target)
+/// for the scale side and P(CAC / high > k x target) for the pause side, so the call holds across
+/// the factor's interval.
+pub fn incremental_odds(posterior: &Posterior, counts: &Counts, target: f64, low: f64, high: f64, rule: &Rule) -> Option<Odds> {
+    let scale = odds(posterior, counts, target * low, rule)?;
+    let pause = odds(posterior, counts, target * high, rule)?;
+    Some(Odds { p_within: scale.p_within, p_above: pause.p_above })
+}
+
+/// Decisions per ad: the odds of every ad with a target (on incremental CAC where a factor covers
+/// its campaign), the q-values over them, the verdicts.
 pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) -> Vec<crate::model::AdDecision> {
     let rule = Rule { pause_multiple: params.pause_multiple, probability: params.scale_probability, fdr: params.fdr };
     let brand = |s: &crate::Segment| params.brand_campaigns.as_ref().is_some_and(|m| m.matches(&s.keys[1]));
+    let factor = |s: &crate::Segment| params.incrementality.iter().position(|f| f.matches(&s.keys[1]));
     let candidates: Vec<Option<(f64, Odds)>> = ad_level
         .par_iter()
         .map(|s| {
             let target = params.target_cac.of(&s.keys[0])?;
-            odds(&s.posterior, &s.measures.counts(), target, &rule).map(|o| (target, o))
+            let counts = s.measures.counts();
+            let o = match factor(s).map(|i| &params.incrementality[i]) {
+                Some(f) => incremental_odds(&s.posterior, &counts, target, f.low, f.high, &rule),
+                None => odds(&s.posterior, &counts, target, &rule),
+            };
+            o.map(|o| (target, o))
         })
         .collect();
     let q = q_values(&candidates.iter().map(|c| c.map(|(_, o)| o.p_within)).collect::<Vec<_>>());
@@ -347,13 +363,18 @@ pub(crate) fn decide_ads(ad_level: &[crate::Segment], params: &crate::Params) ->
             let (target, odds) = (*c)?;
             let s = &ad_level[i];
             let qi = q[i].unwrap_or(1.0);
+            let incrementality = factor(s);
+            let judged_at = incrementality.map_or(target, |f| target * params.incrementality[f].factor);
+            let v = verdict(&s.posterior, &s.measures.counts(), &odds, qi, judged_at, &rule);
             Some(crate::model::AdDecision {
                 index: i,
                 target,
                 odds,
                 q: qi,
-                verdict: without_incrementality(verdict(&s.posterior, &s.measures.counts(), &odds, qi, target, &rule), brand(s)),
+                // Evidence of incrementality lets a brand ad be decided; without it a scale waits for a test.
+                verdict: if incrementality.is_some() { v } else { without_incrementality(v, brand(s)) },
                 naive: s.measures.purchases > 0.0 && s.measures.cost / s.measures.purchases < target,
+                incrementality,
             })
         })
         .collect()
@@ -441,6 +462,22 @@ mod tests {
         assert!(k[0].kappa > 10.0 * k[1].kappa, "alike generic keywords pool harder: {k:?}");
         // A brand keyword with 30 of 100 keeps most of its own rate under the brand group's spread.
         assert!(posts[20].mean() < 0.4, "{}", posts[20].mean());
+    }
+
+    #[test]
+    fn incremental_odds_hold_across_the_factors_interval() {
+        let rule = Rule { pause_multiple: 2.0, probability: 0.9, fdr: 0.1 };
+        // 1,000 clicks at $1 with a rate tight at 4%: attributed CAC $25.
+        let counts = Counts { purchases: 40.0, effective_clicks: 1000.0, clicks: 1000.0, cost: 1000.0 };
+        let post = Posterior { alpha: 400.0, beta: 9600.0 };
+        // Factor 0.5 (0.3 to 0.7) against a $150 target: incremental CAC $50 at worst $83: a scale.
+        let o = incremental_odds(&post, &counts, 150.0, 0.3, 0.7, &rule).expect("odds");
+        assert!(o.p_within > 0.999, "{o:?}");
+        // Against a $60 target the worst end ($83) fails the scale side; the pause side ($25 / 0.7 =
+        // $36 vs 2 x $60) is far.
+        let o = incremental_odds(&post, &counts, 60.0, 0.3, 0.7, &rule).expect("odds");
+        assert!(o.p_within < 0.001 && o.p_above < 0.001, "{o:?}");
+        assert_eq!(odds(&post, &counts, 60.0 * 0.3, &rule).map(|x| x.p_within), Some(o.p_within));
     }
 
     #[test]

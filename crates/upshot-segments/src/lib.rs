@@ -37,8 +37,12 @@ impl Kind for Segments {
     const NAME: &'static str = "segments";
     const INPUTS: &'static [TableKind] = &[TableKind::Spend, TableKind::Leads, TableKind::Orders];
     type Params = Params;
-    const SHARED: &'static [(&'static str, &'static str)] =
-        &[("target_cac", "target_cac"), ("decision_probability", "scale_probability"), ("brand_campaigns", "brand_campaigns")];
+    const SHARED: &'static [(&'static str, &'static str)] = &[
+        ("target_cac", "target_cac"),
+        ("decision_probability", "scale_probability"),
+        ("brand_campaigns", "brand_campaigns"),
+        ("incrementality", "incrementality"),
+    ];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)
@@ -88,6 +92,7 @@ struct RawParams {
     end: Option<toml::Value>,
     level: Option<f64>,
     brand_campaigns: Option<Vec<String>>,
+    incrementality: Option<Vec<upshot_analysis::params::RawFactor>>,
 }
 
 /// `[params]` of `kind = "segments"`, with documented defaults.
@@ -110,6 +115,10 @@ pub struct Params {
     /// Brand campaigns (case-insensitive globs) (default: none): their ads are never scaled on attributed
     /// CAC alone (they need an on/off test).
     pub brand_campaigns: Option<upshot_analysis::params::BrandMatcher>,
+    /// Incrementality factors measured elsewhere, per campaign pattern (default: none): an ad of a
+    /// matching campaign is judged on attributed CAC / factor, across the factor's interval, and a
+    /// brand campaign with one no longer waits for an on/off test.
+    pub incrementality: Vec<upshot_analysis::params::Incrementality>,
 }
 
 impl Params {
@@ -129,6 +138,7 @@ impl Params {
             end: date("end", raw.end)?,
             level: raw.level.unwrap_or(0.9),
             brand_campaigns: raw.brand_campaigns.map(|p| upshot_analysis::params::brand_matcher(&p)).transpose()?,
+            incrementality: upshot_analysis::params::incrementality(raw.incrementality.unwrap_or_default())?,
         };
         if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
             return Err(SegmentsError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));

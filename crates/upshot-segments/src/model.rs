@@ -95,6 +95,8 @@ pub struct AdDecision {
     pub verdict: Verdict,
     /// The naive rule: observed CAC < target.
     pub naive: bool,
+    /// The incrementality factor the ad was judged with (index into `Params::incrementality`).
+    pub incrementality: Option<usize>,
 }
 
 /// A concentration with the name of its group (`meta`, `google_search brand`).

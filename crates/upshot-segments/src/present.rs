@@ -138,11 +138,21 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
             ),
         ),
     };
+    let incremental = d.incrementality.map(|i| &params.incrementality[i]).map_or_else(String::new, |f| {
+        format!(
+            "; judged on incremental CAC = attributed CAC / {} ({} to {}, {}, campaigns `{}`), across the factor's interval",
+            number(f.factor, 2),
+            number(f.low, 2),
+            number(f.high, 2),
+            f.source,
+            f.campaigns
+        )
+    });
     Decision {
         subject: subject(&s.keys),
         action: action(&d.verdict),
         confidence: confidence.clamp(0.0, 1.0),
-        reason: format!("{base}; {why}"),
+        reason: format!("{base}{incremental}; {why}"),
         stake: Some(m.cost),
     }
 }
