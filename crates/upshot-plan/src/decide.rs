@@ -31,6 +31,10 @@ pub enum Basis {
     /// Last-click new customers, with purchases still to come projected from the lag profile.
     #[serde(rename = "click+projected")]
     ClickProjected,
+    /// Last-click customers (lag-projected) times an incrementality factor measured elsewhere
+    /// (`incrementality` in economics.toml), for brand campaigns without an on/off test here.
+    #[serde(rename = "click+factor")]
+    ClickFactor,
 }
 
 impl Basis {
@@ -41,6 +45,7 @@ impl Basis {
             Basis::BlendedProjected => "survey-blended, cohort-projected",
             Basis::Blended => "survey-blended",
             Basis::ClickProjected => "last click, lag-projected",
+            Basis::ClickFactor => "last click x incrementality factor",
         }
     }
 }

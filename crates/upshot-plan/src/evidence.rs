@@ -80,6 +80,8 @@ impl Clicks {
 pub(crate) struct SegmentChannel {
     pub non_brand: Clicks,
     pub brand: Clicks,
+    /// The channel's brand campaigns by name.
+    pub brand_campaigns: Vec<String>,
     /// Per-ad calls: action -> (ads, their stake).
     pub ads: BTreeMap<Action, (usize, f64)>,
 }
@@ -113,9 +115,28 @@ pub(crate) struct Found<T> {
     pub by_channel: BTreeMap<String, T>,
 }
 
+/// An incrementality factor measured elsewhere (`incrementality` in economics.toml).
+#[derive(Debug, Clone)]
+pub(crate) struct Factor {
+    pub campaigns: BrandMatcher,
+    pub pattern: String,
+    pub factor: Est,
+    pub source: String,
+}
+
+#[derive(serde::Deserialize)]
+struct RawFactor {
+    campaigns: String,
+    factor: f64,
+    low: f64,
+    high: f64,
+    source: Option<String>,
+}
+
 /// The folder-wide economics, as the results record them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Economics {
+    pub factors: Vec<Factor>,
     pub target_all: Option<f64>,
     pub target_by_channel: BTreeMap<String, f64>,
     pub decision_probability: Option<f64>,
@@ -210,7 +231,12 @@ fn segments(brand: Option<&BrandMatcher>) -> impl Fn(&ResultJson, &mut BTreeMap<
         }
         for ((channel, campaign), clicks) in &campaigns {
             let row = out.entry(channel.clone()).or_default();
-            if brand.is_some_and(|b| b.matches(campaign)) { row.brand.add(clicks) } else { row.non_brand.add(clicks) }
+            if brand.is_some_and(|b| b.matches(campaign)) {
+                row.brand.add(clicks);
+                row.brand_campaigns.push(campaign.clone());
+            } else {
+                row.non_brand.add(clicks);
+            }
         }
         for d in &result.decisions {
             let Some(channel) = d.subject.get("channel") else { continue };
@@ -288,6 +314,25 @@ fn economics(sources: &[Source]) -> Result<Economics, PlanError> {
         }
         if let Some(p) = e.get("decision_probability") {
             out.decision_probability = Some(p.as_f64().ok_or_else(|| bad("decision_probability", "is not a number"))?);
+        }
+        if let Some(v) = e.get("incrementality").filter(|_| out.factors.is_empty()) {
+            let raw: Vec<RawFactor> =
+                serde_json::from_value(v.clone()).map_err(|_| bad("incrementality", "is not a list of factors"))?;
+            for r in raw {
+                if !(r.low > 0.0 && r.low <= r.factor && r.factor <= r.high && r.high <= 1.5) {
+                    return Err(bad(
+                        "incrementality",
+                        &format!("entry `{}` is outside 0 < low <= factor <= high <= 1.5", r.campaigns),
+                    ));
+                }
+                out.factors.push(Factor {
+                    campaigns: BrandMatcher::new(std::slice::from_ref(&r.campaigns)).map_err(|m| bad("incrementality", &m))?,
+                    pattern: r.campaigns,
+                    // The configured interval is read at the plan's level.
+                    factor: Est { estimate: r.factor, low: Some(r.low), high: Some(r.high), level: Some(crate::PLAN_LEVEL) },
+                    source: r.source.unwrap_or_else(|| "configured".into()),
+                });
+            }
         }
         if let Some(b) = e.get("brand_campaigns") {
             let patterns: Vec<String> =

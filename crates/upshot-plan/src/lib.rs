@@ -333,6 +333,33 @@ mod tests {
     }
 
     #[test]
+    fn a_configured_factor_stands_in_for_a_missing_brand_test() {
+        let mut seg = segments();
+        seg.result.economics.insert(
+            "incrementality".into(),
+            serde_json::json!([{ "campaigns": "brand_*", "factor": 0.5, "low": 0.3, "high": 0.7, "source": "geo test" }]),
+        );
+        let plan = reconcile(&[survey(), seg.clone()]).expect("reconciles");
+        let b = row(&plan, "google_search", true);
+        let cac = b.cac.clone().expect("a CAC from the factor");
+        // $60,000 over 1,650 lag-projected click customers x 0.5.
+        assert_eq!(cac.basis, Basis::ClickFactor);
+        assert!((cac.estimate - 60_000.0 / (1650.0 * 0.5)).abs() < 1e-9, "{}", cac.estimate);
+        assert!(cac.ci_high.expect("high") > 60_000.0 / (1650.0 * 0.3) * 0.95, "the factor's low end widens the interval");
+        assert!(b.evidence[0].used && b.evidence[0].text.contains("geo test"), "{:?}", b.evidence);
+        // A brand test, when there is one, comes first.
+        let plan = reconcile(&[survey(), seg.clone(), brand()]).expect("reconciles");
+        assert_eq!(row(&plan, "google_search", true).cac.as_ref().map(|c| c.basis), Some(Basis::Incremental));
+        // A factor out of range is refused, naming the field.
+        seg.result.economics.insert(
+            "incrementality".into(),
+            serde_json::json!([{ "campaigns": "brand_*", "factor": 2.0, "low": 1.0, "high": 2.0 }]),
+        );
+        let e = reconcile(&[survey(), seg]).expect_err("out of range");
+        assert!(e.to_string().contains("`economics.incrementality` entry `brand_*`"), "{e}");
+    }
+
+    #[test]
     fn without_a_survey_the_click_customers_with_their_lag_decide() {
         let plan = reconcile(&[segments()]).expect("reconciles");
         let g = row(&plan, "google_search", false).cac.clone().expect("cac");

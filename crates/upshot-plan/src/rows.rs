@@ -167,10 +167,30 @@ fn non_brand_row(f: &Folder, channel: &str, stake: f64, probability: f64) -> Cal
     row(f, channel, false, stake, found, probability)
 }
 
+/// The factor that covers a channel's brand campaigns, if the economics configure one.
+pub(crate) fn brand_factor<'a>(f: &'a Folder, channel: &str) -> Option<&'a crate::evidence::Factor> {
+    let seg = f.segments.as_ref()?.by_channel.get(channel)?;
+    f.economics.factors.iter().find(|x| seg.brand_campaigns.iter().any(|c| x.campaigns.matches(c)))
+}
+
+/// Brand campaigns: the on/off test's iCPA; without a test, a configured incrementality factor
+/// times the lag-projected last-click customers (Poisson and the factor's interval combined).
 fn brand_row(f: &Folder, channel: &str, stake: f64, probability: f64) -> Call {
     let spend = f.brand.as_ref().and_then(|(_, _, t)| t.cost).unwrap_or(0.0);
-    let found =
+    let test =
         f.brand.as_ref().and_then(|(_, _, t)| LogCac::stated(&t.icpa)).map(|c| (c, cac(&c, Basis::Incremental, spend, None)));
+    let factored = || {
+        let factor = brand_factor(f, channel)?;
+        let clicks = &f.segments.as_ref()?.by_channel.get(channel)?.brand;
+        let n = clicks.projected;
+        let z = upshot_stats::normal_quantile(0.5 + PLAN_LEVEL / 2.0);
+        let sd = 1.0 / n.max(1.0).sqrt();
+        let customers =
+            Est { estimate: n, low: Some(n * (-z * sd).exp()), high: Some(n * (z * sd).exp()), level: Some(PLAN_LEVEL) };
+        let c = LogCac::from_count(clicks.cost, &customers, Some(&factor.factor))?;
+        Some((c, cac(&c, Basis::ClickFactor, clicks.cost, Some(n * factor.factor.estimate))))
+    };
+    let found = test.or_else(factored);
     row(f, channel, true, stake, found, probability)
 }
 

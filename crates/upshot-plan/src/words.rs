@@ -49,7 +49,7 @@ pub fn cac_text(call: &Call, currency: &str) -> String {
 pub(crate) fn reason(call: &Call, currency: &str, p: f64) -> String {
     let usd = |v: f64| money(v, currency);
     let (Some(_), Some(target)) = (&call.cac, call.target) else {
-        return if call.brand && call.cac.is_none() {
+        return if call.brand && call.cac.is_none() && call.target.is_some() {
             "no on/off test of the brand campaigns in this folder: part of their attributed buyers would come back through organic search when they are off, so attributed CAC cannot scale them; plan a test with `upshot brand-test design`".into()
         } else if call.target.is_none() {
             "no `target_cac` in economics.toml or the configs to judge the CAC against".into()
@@ -157,7 +157,7 @@ fn segment_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
         usd(clicks.cost),
         if call.brand { String::new() } else { ad_calls(&row.ads, &f.currency) }
     );
-    let used = call.cac.as_ref().is_some_and(|c| c.basis == Basis::ClickProjected);
+    let used = call.cac.as_ref().is_some_and(|c| matches!(c.basis, Basis::ClickProjected | Basis::ClickFactor));
     out.push(Evidence { folder: s.folder.clone(), kind: "segments".into(), text, used });
 }
 
@@ -180,7 +180,26 @@ fn pacing_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
     out.push(Evidence { folder: p.folder.clone(), kind: "pacing".into(), text, used: false });
 }
 
+fn factor_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
+    let (Some(factor), Some(s)) = (crate::rows::brand_factor(f, &call.channel), &f.segments) else { return };
+    if !call.brand {
+        return;
+    }
+    let e = &factor.factor;
+    let text = format!(
+        "incrementality factor {} ({} to {}) for campaigns `{}`, {}: incremental customers = last-click customers x factor",
+        e.estimate,
+        e.low.unwrap_or(e.estimate),
+        e.high.unwrap_or(e.estimate),
+        factor.pattern,
+        factor.source
+    );
+    let used = call.cac.as_ref().is_some_and(|c| c.basis == Basis::ClickFactor);
+    out.push(Evidence { folder: s.folder.clone(), kind: "economics".into(), text, used });
+}
+
 fn brand_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
+    factor_evidence(f, call, out);
     let Some((folder, experiment, t)) = &f.brand else { return };
     if !call.brand {
         return;
