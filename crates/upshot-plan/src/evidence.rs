@@ -168,7 +168,7 @@ fn channel_only(m: &Metric) -> Option<&str> {
     (m.segment.0.len() == 1).then(|| m.segment.get("channel").map(String::as_str)).flatten()
 }
 
-fn from<T: Default>(source: &Source, fill: impl Fn(&ResultJson, &mut BTreeMap<String, T>)) -> Found<T> {
+fn from<T: Default>(source: &Source<'_>, fill: impl Fn(&ResultJson, &mut BTreeMap<String, T>)) -> Found<T> {
     let mut by_channel = BTreeMap::new();
     fill(&source.result, &mut by_channel);
     Found { folder: source.folder.clone(), experiment: source.result.experiment.clone(), by_channel }
@@ -292,7 +292,7 @@ fn brand_test(result: &ResultJson) -> Option<BrandTest> {
     })
 }
 
-fn economics(sources: &[Source]) -> Result<Economics, PlanError> {
+fn economics(sources: &[Source<'_>]) -> Result<Economics, PlanError> {
     let mut out = Economics::default();
     for source in sources {
         let bad = |field: &str, message: &str| PlanError::Evidence {
@@ -344,7 +344,7 @@ fn economics(sources: &[Source]) -> Result<Economics, PlanError> {
 }
 
 /// A brand test of campaigns that are not the folder's brand campaigns measures something else.
-fn check_campaigns(source: &Source, test: &BrandTest, brand: Option<&BrandMatcher>) -> Result<(), PlanError> {
+fn check_campaigns(source: &Source<'_>, test: &BrandTest, brand: Option<&BrandMatcher>) -> Result<(), PlanError> {
     let Some(brand) = brand else { return Ok(()) };
     let tested: Vec<&str> = test.campaigns.split(", ").filter(|c| !c.is_empty()).collect();
     if tested.is_empty() || tested.iter().any(|c| brand.matches(c)) {
@@ -362,7 +362,7 @@ fn check_campaigns(source: &Source, test: &BrandTest, brand: Option<&BrandMatche
 }
 
 /// Reads every source into the folder's evidence; two results of one kind are an error.
-pub(crate) fn read(sources: &[Source]) -> Result<Folder, PlanError> {
+pub(crate) fn read(sources: &[Source<'_>]) -> Result<Folder, PlanError> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for s in sources {
         if let Some(first) = seen.insert(s.result.kind.as_str(), s.folder.as_str()) {

@@ -27,16 +27,19 @@ mod words;
 pub use decide::{Basis, DEFAULT_PROBABILITY, DISAGREE_RATIO, PAUSE_MULTIPLE, PLAN_LEVEL};
 pub use words::cac_text;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use upshot_result::{Action, ResultJson};
 
-/// One analysis's output in a report folder.
+/// One analysis's output in a report folder. The result is borrowed where the caller holds it
+/// (a 100k-ad segmentation result is a quarter of a gigabyte: never copied to be read).
 #[derive(Debug, Clone)]
-pub struct Source {
+pub struct Source<'a> {
     /// The experiment's folder name in the report folder.
     pub folder: String,
     /// Its `result.json`.
-    pub result: ResultJson,
+    pub result: Cow<'a, ResultJson>,
 }
 
 /// Evidence the plan cannot combine.
@@ -150,7 +153,7 @@ pub struct Plan {
 }
 
 /// Reconciles a folder's results into one plan.
-pub fn reconcile(sources: &[Source]) -> Result<Plan, PlanError> {
+pub fn reconcile(sources: &[Source<'_>]) -> Result<Plan, PlanError> {
     let folder = evidence::read(sources)?;
     let probability = folder.economics.decision_probability.unwrap_or(DEFAULT_PROBABILITY);
     let horizon = rows::horizon(&folder);
@@ -212,7 +215,7 @@ mod tests {
         Decision { subject, action, confidence: 0.95, reason: "own".into(), stake: Some(1.0) }
     }
 
-    fn survey() -> Source {
+    fn survey() -> Source<'static> {
         let mut m = vec![];
         for (ch, blended, lo, hi, click, spend) in
             [("youtube", 1000.0, 900.0, 1100.0, 100.0, 50_000.0), ("google_search", 3000.0, 2800.0, 3200.0, 3000.0, 180_000.0)]
@@ -226,10 +229,10 @@ mod tests {
             &[("channel", "youtube"), ("estimator", "naive")],
         ));
         let d = vec![decision(Segment::one("channel", "youtube"), Action::Scale)];
-        Source { folder: "survey".into(), result: result("survey", m, d) }
+        Source { folder: "survey".into(), result: Cow::Owned(result("survey", m, d)) }
     }
 
-    fn segments() -> Source {
+    fn segments() -> Source<'static> {
         let mut m = vec![];
         for (ch, campaign, cost, purchases) in [
             ("google_search", "brand_search", 60_000.0, 1500.0),
@@ -244,20 +247,20 @@ mod tests {
             m.push(on(Metric::point(names::COST, usd(), 1e9), &[keys[0], keys[1], ("ad_group", "g"), ("ad", "a")]));
         }
         let ad = Segment::one("channel", "google_search").and("campaign", "generic").and("ad_group", "g").and("ad", "a");
-        Source { folder: "segments".into(), result: result("segments", m, vec![decision(ad, Action::Pause)]) }
+        Source { folder: "segments".into(), result: Cow::Owned(result("segments", m, vec![decision(ad, Action::Pause)])) }
     }
 
-    fn cohorts() -> Source {
+    fn cohorts() -> Source<'static> {
         let m = vec![
             on(Metric::point(names::PURCHASES_OBSERVED, Unit::Purchases, 50.0), &[("channel", "youtube")]),
             on(Metric::interval(names::PURCHASES_PROJECTED, Unit::Purchases, 60.0, 55.0, 70.0, 0.9), &[("channel", "youtube")]),
             on(Metric::point(names::CAC, usd(), 833.0), &[("channel", "youtube")]),
         ];
         let d = vec![decision(Segment::one("channel", "youtube"), Action::Optimize)];
-        Source { folder: "cohorts".into(), result: result("cohorts", m, d) }
+        Source { folder: "cohorts".into(), result: Cow::Owned(result("cohorts", m, d)) }
     }
 
-    fn pacing() -> Source {
+    fn pacing() -> Source<'static> {
         let run = |v: f64| Metric::interval(names::RUN_RATE, usd(), v, v * 0.9, v * 1.1, 0.8);
         let m = vec![
             on(run(30_000.0), &[("channel", "google_search"), ("metric", "cost")]),
@@ -267,15 +270,15 @@ mod tests {
             // Pacing's all-channel line, projected on its own, is 2% above the channels' sum.
             on(run(38_760.0), &[("channel", "all"), ("metric", "cost")]),
         ];
-        Source { folder: "pacing".into(), result: result("pacing", m, vec![]) }
+        Source { folder: "pacing".into(), result: Cow::Owned(result("pacing", m, vec![])) }
     }
 
-    fn brand() -> Source {
+    fn brand() -> Source<'static> {
         let icpa =
             Metric { ci_low: Some(29.0), ci_high: Some(121.0), level: Some(0.95), ..Metric::point(names::ICPA, usd(), 47.0) };
         let m = vec![icpa, Metric::point(names::INCREMENTAL_COST_TOTAL, usd(), 9_000.0)];
         let d = vec![decision(Segment::one("campaign", "brand_search"), Action::Keep)];
-        Source { folder: "brand".into(), result: result("brand-test", m, d) }
+        Source { folder: "brand".into(), result: Cow::Owned(result("brand-test", m, d)) }
     }
 
     fn row<'a>(plan: &'a Plan, channel: &str, brand: bool) -> &'a Call {
@@ -335,7 +338,7 @@ mod tests {
     #[test]
     fn a_configured_factor_stands_in_for_a_missing_brand_test() {
         let mut seg = segments();
-        seg.result.economics.insert(
+        seg.result.to_mut().economics.insert(
             "incrementality".into(),
             serde_json::json!([{ "campaigns": "brand_*", "factor": 0.5, "low": 0.3, "high": 0.7, "source": "geo test" }]),
         );
@@ -351,7 +354,7 @@ mod tests {
         let plan = reconcile(&[survey(), seg.clone(), brand()]).expect("reconciles");
         assert_eq!(row(&plan, "google_search", true).cac.as_ref().map(|c| c.basis), Some(Basis::Incremental));
         // A factor out of range is refused, naming the field.
-        seg.result.economics.insert(
+        seg.result.to_mut().economics.insert(
             "incrementality".into(),
             serde_json::json!([{ "campaigns": "brand_*", "factor": 2.0, "low": 1.0, "high": 2.0 }]),
         );
@@ -372,15 +375,15 @@ mod tests {
         let e = reconcile(&[survey(), Source { folder: "survey-2".into(), ..survey() }]).expect_err("two surveys");
         assert!(e.to_string().starts_with("survey/result.json and survey-2/result.json are both `survey` results"), "{e}");
         let mut eur = pacing();
-        eur.result.currency = "EUR".into();
+        eur.result.to_mut().currency = "EUR".into();
         let e = reconcile(&[survey(), eur]).expect_err("two currencies");
         assert!(e.to_string().contains("pacing/result.json: `currency` is EUR"), "{e}");
         let mut bad = survey();
-        bad.result.economics.insert("target_cac".into(), serde_json::json!("cheap"));
+        bad.result.to_mut().economics.insert("target_cac".into(), serde_json::json!("cheap"));
         let e = reconcile(&[bad]).expect_err("bad target");
         assert!(e.to_string().contains("`economics.target_cac`"), "{e}");
         let mut other = brand();
-        other.result.decisions[0].subject = Segment::one("campaign", "shopping");
+        other.result.to_mut().decisions[0].subject = Segment::one("campaign", "shopping");
         let e = reconcile(&[survey(), other]).expect_err("another campaign");
         assert!(e.to_string().contains("brand/result.json: `decisions[0].subject.campaign` is `shopping`"), "{e}");
     }

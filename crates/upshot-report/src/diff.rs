@@ -3,6 +3,7 @@
 //! a metric whose new estimate falls outside its previous interval, an input whose excluded
 //! share of rows rose: the things a growth team wants CI to stop on before a deck goes out.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -252,7 +253,7 @@ pub fn compare_results(experiment: &str, old: &ResultJson, new: &ResultJson) -> 
 
 fn plan_of(results: &BTreeMap<String, ResultJson>) -> Result<Plan, upshot_plan::PlanError> {
     let sources: Vec<Source> =
-        results.iter().map(|(folder, result)| Source { folder: folder.clone(), result: result.clone() }).collect();
+        results.iter().map(|(folder, result)| Source { folder: folder.clone(), result: Cow::Borrowed(result) }).collect();
     upshot_plan::reconcile(&sources)
 }
 

@@ -3,6 +3,7 @@
 //! stakes on one horizon. Written as `summary.md`, a self-contained `summary.html` (inline SVG
 //! and CSS), `plan.json` (the typed plan) and `charts/plan_*.svg|png` for slides.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -111,7 +112,7 @@ fn analyses_line(entry: &Entry) -> String {
     format!("{} decisions, {} warnings", entry.result.decisions.len(), entry.result.warnings.len())
 }
 
-fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart]) -> Result<String, ReportError> {
+fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart], drawn: &[String]) -> String {
     let mut out = String::new();
     let c = &plan.currency;
     let _ = writeln!(
@@ -139,9 +140,8 @@ fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart]) -> Result<Strin
         );
     }
     let _ = writeln!(out, "</tbody></table>");
-    for chart in charts {
-        let drawn = chart::svg(chart, c)?;
-        let _ = writeln!(out, "<figure id=\"chart-{}\" aria-label=\"{}\">{drawn}</figure>", esc(&chart.name), esc(&chart.title));
+    for (chart, svg) in charts.iter().zip(drawn) {
+        let _ = writeln!(out, "<figure id=\"chart-{}\" aria-label=\"{}\">{svg}</figure>", esc(&chart.name), esc(&chart.title));
     }
     let _ = writeln!(out, "<h2>Evidence</h2>");
     for call in &plan.calls {
@@ -185,7 +185,7 @@ fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart]) -> Result<Strin
         out,
         "</ul><p class=\"foot\">Written by upshot from the result.json files of this folder; plan.json holds the same plan.</p></body></html>"
     );
-    Ok(out)
+    out
 }
 
 fn list_html(out: &mut String, title: &str, items: &[String]) {
@@ -264,15 +264,17 @@ fn render_markdown(entries: &[Entry], plan: &Plan) -> String {
 /// `<dir>/<experiment>/result.json`; returns the paths of the two summaries.
 pub fn write_executive(dir: &Path) -> Result<(PathBuf, PathBuf), ReportError> {
     let entries = read_entries(dir)?;
-    let sources: Vec<Source> = entries.iter().map(|e| Source { folder: e.folder.clone(), result: e.result.clone() }).collect();
+    let sources: Vec<Source> =
+        entries.iter().map(|e| Source { folder: e.folder.clone(), result: Cow::Borrowed(&e.result) }).collect();
     let plan = reconcile(&sources).map_err(|e| ReportError::Plan(e.to_string()))?;
     let charts: Vec<Chart> = [stake_chart(&plan), cac_chart(&plan)].into_iter().flatten().collect();
-    let html = render_html(&entries, &plan, &charts)?;
+    let drawn = charts.iter().map(|chart| chart::svg(chart, &plan.currency)).collect::<Result<Vec<_>, _>>()?;
+    let html = render_html(&entries, &plan, &charts, &drawn);
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir).map_err(io_err(&charts_dir))?;
-    for chart in &charts {
+    for (chart, svg) in charts.iter().zip(&drawn) {
         let svg_path = charts_dir.join(format!("{}.svg", chart.name));
-        std::fs::write(&svg_path, chart::svg(chart, &plan.currency)?).map_err(io_err(&svg_path))?;
+        std::fs::write(&svg_path, svg).map_err(io_err(&svg_path))?;
         chart::png(chart, &plan.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
     }
     let md_path = dir.join("summary.md");
