@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use upshot_result::{Action, BrandMatcher, Decision, Metric, ResultJson, names};
+use upshot_result::{Action, BrandMatcher, Decision, Incrementality, Metric, RawFactor, ResultJson, names};
 
 use crate::{PlanError, Source};
 
@@ -115,28 +115,10 @@ pub(crate) struct Found<T> {
     pub by_channel: BTreeMap<String, T>,
 }
 
-/// An incrementality factor measured elsewhere (`incrementality` in economics.toml).
-#[derive(Debug, Clone)]
-pub(crate) struct Factor {
-    pub campaigns: BrandMatcher,
-    pub pattern: String,
-    pub factor: Est,
-    pub source: String,
-}
-
-#[derive(serde::Deserialize)]
-struct RawFactor {
-    campaigns: String,
-    factor: f64,
-    low: f64,
-    high: f64,
-    source: Option<String>,
-}
-
 /// The folder-wide economics, as the results record them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Economics {
-    pub factors: Vec<Factor>,
+    pub factors: Vec<Incrementality>,
     pub target_all: Option<f64>,
     pub target_by_channel: BTreeMap<String, f64>,
     pub decision_probability: Option<f64>,
@@ -318,21 +300,7 @@ fn economics(sources: &[Source<'_>]) -> Result<Economics, PlanError> {
         if let Some(v) = e.get("incrementality").filter(|_| out.factors.is_empty()) {
             let raw: Vec<RawFactor> =
                 serde_json::from_value(v.clone()).map_err(|_| bad("incrementality", "is not a list of factors"))?;
-            for r in raw {
-                if !(r.low > 0.0 && r.low <= r.factor && r.factor <= r.high && r.high <= 1.5) {
-                    return Err(bad(
-                        "incrementality",
-                        &format!("entry `{}` is outside 0 < low <= factor <= high <= 1.5", r.campaigns),
-                    ));
-                }
-                out.factors.push(Factor {
-                    campaigns: BrandMatcher::new(std::slice::from_ref(&r.campaigns)).map_err(|m| bad("incrementality", &m))?,
-                    pattern: r.campaigns,
-                    // The configured interval is read at the plan's level.
-                    factor: Est { estimate: r.factor, low: Some(r.low), high: Some(r.high), level: Some(crate::PLAN_LEVEL) },
-                    source: r.source.unwrap_or_else(|| "configured".into()),
-                });
-            }
+            out.factors = upshot_result::incrementality(raw).map_err(|m| bad("incrementality", &m))?;
         }
         if let Some(b) = e.get("brand_campaigns") {
             let patterns: Vec<String> =

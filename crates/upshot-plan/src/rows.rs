@@ -168,9 +168,9 @@ fn non_brand_row(f: &Folder, channel: &str, stake: f64, probability: f64) -> Cal
 }
 
 /// The factor that covers a channel's brand campaigns, if the economics configure one.
-pub(crate) fn brand_factor<'a>(f: &'a Folder, channel: &str) -> Option<&'a crate::evidence::Factor> {
+pub(crate) fn brand_factor<'a>(f: &'a Folder, channel: &str) -> Option<&'a upshot_result::Incrementality> {
     let seg = f.segments.as_ref()?.by_channel.get(channel)?;
-    f.economics.factors.iter().find(|x| seg.brand_campaigns.iter().any(|c| x.campaigns.matches(c)))
+    f.economics.factors.iter().find(|x| seg.brand_campaigns.iter().any(|c| x.matches(c)))
 }
 
 /// Brand campaigns: the on/off test's iCPA; without a test, a configured incrementality factor
@@ -187,8 +187,10 @@ fn brand_row(f: &Folder, channel: &str, stake: f64, probability: f64) -> Call {
         let sd = 1.0 / n.max(1.0).sqrt();
         let customers =
             Est { estimate: n, low: Some(n * (-z * sd).exp()), high: Some(n * (z * sd).exp()), level: Some(PLAN_LEVEL) };
-        let c = LogCac::from_count(clicks.cost, &customers, Some(&factor.factor))?;
-        Some((c, cac(&c, Basis::ClickFactor, clicks.cost, Some(n * factor.factor.estimate))))
+        // The configured interval is read at the plan's level.
+        let f = Est { estimate: factor.factor, low: Some(factor.low), high: Some(factor.high), level: Some(PLAN_LEVEL) };
+        let c = LogCac::from_count(clicks.cost, &customers, Some(&f))?;
+        Some((c, cac(&c, Basis::ClickFactor, clicks.cost, Some(n * factor.factor))))
     };
     let found = test.or_else(factored);
     row(f, channel, true, stake, found, probability)

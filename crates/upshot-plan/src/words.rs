@@ -185,14 +185,9 @@ fn factor_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
     if !call.brand {
         return;
     }
-    let e = &factor.factor;
     let text = format!(
         "incrementality factor {} ({} to {}) for campaigns `{}`, {}: incremental customers = last-click customers x factor",
-        e.estimate,
-        e.low.unwrap_or(e.estimate),
-        e.high.unwrap_or(e.estimate),
-        factor.pattern,
-        factor.source
+        factor.factor, factor.low, factor.high, factor.campaigns, factor.source
     );
     let used = call.cac.as_ref().is_some_and(|c| c.basis == Basis::ClickFactor);
     out.push(Evidence { folder: s.folder.clone(), kind: "economics".into(), text, used });

@@ -19,8 +19,10 @@
 
 mod brand;
 pub mod format;
+mod incrementality;
 
 pub use brand::BrandMatcher;
+pub use incrementality::{Incrementality, MAX_FACTOR, RawFactor, incrementality};
 
 use std::collections::BTreeMap;
 
