@@ -149,7 +149,7 @@ fn segment_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
         "all campaigns"
     };
     let cac = if clicks.purchases > 0.0 { usd(clicks.cost / clicks.purchases) } else { "undefined".into() };
-    let caveat = if call.brand { ", not incremental" } else { "" };
+    let caveat = if call.brand { ", not incremental," } else { "" };
     let text = format!(
         "segments: {which} click CAC {cac}{caveat} on {} last-click customers ({} with the lag projection) for {}{}",
         count(clicks.purchases),
