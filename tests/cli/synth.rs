@@ -33,3 +33,29 @@ fn synth_is_deterministic_and_the_committed_sample_is_current() {
         std::fs::read(other.path().join("orders.parquet")).expect("b")
     );
 }
+
+/// The misspecified survey world redraws the survey from its own stream: every other table keeps
+/// the sample's bytes, and the survey's answers break the model's assumptions (accuracy by origin:
+/// youtube customers name YouTube less often than in the model world).
+#[test]
+fn the_misspecified_survey_world_changes_only_the_survey() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let output =
+        upshot(&["synth", "--seed", "42", "--survey-world", "misspecified", "--out", out.path().to_str().expect("utf8"), "-q"]);
+    assert!(output.status.success(), "{}", text(&output));
+    for table in ["spend", "leads", "orders", "touchpoints", "plan", "brand_schedule"] {
+        let name = format!("{table}.parquet");
+        assert_eq!(
+            std::fs::read(out.path().join(&name)).expect("written"),
+            std::fs::read(root().join("notebooks-data").join(&name)).expect("sample"),
+            "{name} changed with the survey world"
+        );
+    }
+    let survey = read(&out.path().join("survey.parquet"));
+    let sample = read(&sample("survey"));
+    assert_eq!(survey.height(), sample.height(), "one survey row per first order in both worlds");
+    assert_ne!(survey, sample);
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("truth.json")).expect("truth")).expect("json");
+    assert_eq!(truth["survey_world"], "misspecified");
+}

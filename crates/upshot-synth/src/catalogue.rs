@@ -51,6 +51,29 @@ impl Origin {
         }
     }
 
+    /// Misspecified world: P(the answer names this origin | the customer came from it).
+    pub fn misspecified_accuracy(self) -> f64 {
+        match self {
+            Origin::GoogleSearch => 0.92,
+            Origin::Meta => 0.78,
+            Origin::Youtube => 0.72,
+            Origin::Influencers => 0.85,
+            Origin::Organic => 0.80,
+        }
+    }
+
+    /// Misspecified world: where a wrong answer goes, per other origin in [`Origin::ALL`] order
+    /// (youtube viewers who later searched say "Google"; Instagram influencers read as Meta).
+    pub fn confusions(self) -> [f64; 5] {
+        match self {
+            Origin::GoogleSearch => [0.0, 0.1, 0.5, 0.1, 0.3],
+            Origin::Meta => [0.2, 0.0, 0.1, 0.6, 0.1],
+            Origin::Youtube => [0.6, 0.1, 0.0, 0.1, 0.2],
+            Origin::Influencers => [0.1, 0.4, 0.3, 0.0, 0.2],
+            Origin::Organic => [0.4, 0.2, 0.2, 0.2, 0.0],
+        }
+    }
+
     /// Survey answer labels a customer of this origin picks (first is the
     /// standard option; the rest are free-text variants an answer map must catch).
     pub fn answers(self) -> &'static [&'static str] {
@@ -66,6 +89,35 @@ impl Origin {
 
 /// Share of survey answers that name the true origin; the rest name another option.
 pub const ANSWER_ACCURACY: f64 = 0.85;
+
+/// How survey respondents behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SurveyWorld {
+    /// As the survey's measurement model assumes: one accuracy ([`ANSWER_ACCURACY`]), wrong
+    /// answers spread evenly over the other origins, response by true origin only.
+    #[default]
+    Model,
+    /// A world that breaks it: accuracy by origin ([`Origin::misspecified_accuracy`]), wrong
+    /// answers concentrated on neighbours ([`Origin::confusions`]), response by origin and click
+    /// ([`misspecified_response`]). Drawn from its own random stream.
+    Misspecified,
+}
+
+impl SurveyWorld {
+    /// The name truth.json records.
+    pub fn name(self) -> &'static str {
+        match self {
+            SurveyWorld::Model => "model",
+            SurveyWorld::Misspecified => "misspecified",
+        }
+    }
+}
+
+/// Response in the misspecified world: the origin's rate, 15% lower for customers with a paid
+/// click and 15% higher for those without (at most 0.95).
+pub fn misspecified_response(origin: Origin, paid_click: bool) -> f64 {
+    (origin.response_rate() * if paid_click { 0.85 } else { 1.15 }).min(0.95)
+}
 
 /// One ad (keyword for search, creative elsewhere) with its true economics.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, Exp, Poisson};
 
-use crate::catalogue::{ANSWER_ACCURACY, Catalogue, Origin};
+use crate::catalogue::{ANSWER_ACCURACY, Catalogue, Origin, SurveyWorld, misspecified_response};
 use upshot_stats::rng::stream;
 
 /// Microseconds in a day.
@@ -45,6 +45,8 @@ pub struct World<'a> {
     pub end_us: i64,
     /// Microseconds of the first day's midnight.
     pub start_us: i64,
+    /// How survey respondents behave.
+    pub survey_world: SurveyWorld,
 }
 
 /// Brand-intent customers a day at scale 1 (before seasonality).
@@ -205,6 +207,22 @@ fn channel_index(channel: &str) -> u8 {
     }
 }
 
+/// A respondent's answer delay, the origin it names and the label variant, drawn in this order
+/// from `rng`; `None` for a customer who does not respond.
+fn survey_draws(rng: &mut ChaCha8Rng, responds: bool, name: impl FnOnce(&mut ChaCha8Rng) -> Origin) -> Option<(i64, Origin, u8)> {
+    if !responds {
+        return None;
+    }
+    let delay = Exp::new(1.0 / (10.0 * HOUR_US as f64)).map(|e| e.sample(&mut *rng) as i64).unwrap_or(HOUR_US);
+    let named = name(rng);
+    let variant = match rng.random_range(0..10) {
+        0..=6 => 0,
+        7..=8 => 1,
+        _ => 2,
+    };
+    Some((delay, named, variant))
+}
+
 fn origin_of_channel(index: u8) -> Origin {
     Origin::ALL[index as usize]
 }
@@ -213,6 +231,8 @@ struct DayCtx<'w, 'a> {
     world: &'w World<'a>,
     day: usize,
     rng: ChaCha8Rng,
+    /// The misspecified survey world's own stream: the other tables keep their bytes.
+    survey_rng: ChaCha8Rng,
     rows: DayRows,
     next_id: u64,
 }
@@ -277,24 +297,45 @@ impl DayCtx<'_, '_> {
         // Survey after the first order.
         let sent = t0 + HOUR_US;
         if sent <= world.end_us {
+            // The model world's draws come from the day's stream, always (the other tables keep
+            // their bytes whichever world is asked for); the misspecified world redraws the
+            // survey from its own stream.
             let responds = self.rng.random_bool(origin.response_rate());
-            let (answered, answer) = if responds {
-                let delay = Exp::new(1.0 / (10.0 * HOUR_US as f64)).map(|e| e.sample(&mut self.rng) as i64).unwrap_or(HOUR_US);
-                let named = if self.rng.random_bool(ANSWER_ACCURACY) {
+            let drawn = survey_draws(&mut self.rng, responds, |rng| {
+                if rng.random_bool(ANSWER_ACCURACY) {
                     origin
                 } else {
                     let others: Vec<Origin> = Origin::ALL.into_iter().filter(|o| *o != origin).collect();
-                    others[self.rng.random_range(0..others.len())]
-                };
-                let variant = match self.rng.random_range(0..10) {
-                    0..=6 => 0,
-                    7..=8 => 1,
-                    _ => 2,
-                };
-                self.rows.tally.responded[origin as usize] += 1;
-                (Some(sent + delay.max(60_000_000)), Some((named as u8, variant)))
-            } else {
-                (None, None)
+                    others[rng.random_range(0..others.len())]
+                }
+            });
+            let drawn = match world.survey_world {
+                SurveyWorld::Model => drawn,
+                SurveyWorld::Misspecified => {
+                    let rng = &mut self.survey_rng;
+                    let responds = rng.random_bool(misspecified_response(origin, click_channel != 4));
+                    survey_draws(rng, responds, |rng| {
+                        if rng.random_bool(origin.misspecified_accuracy()) {
+                            return origin;
+                        }
+                        let weights = origin.confusions();
+                        let mut u: f64 = rng.random::<f64>() * weights.iter().sum::<f64>();
+                        for (o, w) in Origin::ALL.into_iter().zip(weights) {
+                            if w > 0.0 && u < w {
+                                return o;
+                            }
+                            u -= w;
+                        }
+                        origin
+                    })
+                }
+            };
+            let (answered, answer) = match drawn {
+                Some((delay, named, variant)) => {
+                    self.rows.tally.responded[origin as usize] += 1;
+                    (Some(sent + delay.max(60_000_000)), Some((named as u8, variant)))
+                }
+                None => (None, None),
             };
             self.rows.survey.push((order, sent, answered, answer));
         }
@@ -464,7 +505,14 @@ impl World<'_> {
 
 /// Generates every row that starts on `day`.
 pub fn generate_day(world: &World<'_>, day: usize) -> DayRows {
-    let mut ctx = DayCtx { world, day, rng: stream(world.seed, "day", day as u64), rows: DayRows::default(), next_id: 0 };
+    let mut ctx = DayCtx {
+        world,
+        day,
+        rng: stream(world.seed, "day", day as u64),
+        survey_rng: stream(world.seed, "survey-misspecified", day as u64),
+        rows: DayRows::default(),
+        next_id: 0,
+    };
     let catalogue = world.catalogue;
     let mult = demand(world.start, day, world.days) * world.scale;
     let day_us = world.start_us + day as i64 * DAY_US;

@@ -14,8 +14,9 @@
 //! random stream, independently of thread count.
 //!
 //! ```no_run
-//! use upshot_synth::{Scale, SynthOptions, generate};
-//! let truth = generate(&SynthOptions { seed: 42, scale: Scale::Small, out: "notebooks-data".into() }, &|_, _| {})?;
+//! use upshot_synth::{Scale, SurveyWorld, SynthOptions, generate};
+//! let options = SynthOptions { seed: 42, scale: Scale::Small, out: "notebooks-data".into(), survey_world: SurveyWorld::Model };
+//! let truth = generate(&options, &|_, _| {})?;
 //! println!("{} orders", truth.rows["orders"]);
 //! # Ok::<(), upshot_synth::SynthError>(())
 //! ```
@@ -110,7 +111,11 @@ pub struct SynthOptions {
     pub scale: Scale,
     /// Output folder (created if missing).
     pub out: PathBuf,
+    /// How survey respondents behave.
+    pub survey_world: SurveyWorld,
 }
+
+pub use catalogue::SurveyWorld;
 
 /// Errors while generating.
 #[derive(Debug, thiserror::Error)]
@@ -251,8 +256,10 @@ pub struct Truth {
     pub currency: String,
     /// Target CAC the keywords are judged against.
     pub target_cac: f64,
-    /// Survey answers that name the true origin.
+    /// Survey answers that name the true origin (in the `model` world; per origin in the other).
     pub survey_answer_accuracy: f64,
+    /// How respondents behave: `model` or `misspecified` (catalogue.rs gives its numbers).
+    pub survey_world: &'static str,
     /// Rows written per table.
     pub rows: BTreeMap<String, u64>,
     /// Brand test truth.
@@ -321,6 +328,7 @@ pub fn generate(options: &SynthOptions, progress: &(dyn Fn(usize, usize) + Sync)
         brand: brand.clone(),
         end_us: start_us + days as i64 * DAY_US - 1,
         start_us,
+        survey_world: options.survey_world,
     };
     let sources = Sources::new(&catalogue);
     let stage_names = ["target_lead", "call", "proposal", "negotiation", "purchase"];
@@ -528,6 +536,7 @@ fn build_truth(
         currency: "USD".into(),
         target_cac: catalogue.target_cac,
         survey_answer_accuracy: catalogue::ANSWER_ACCURACY,
+        survey_world: options.survey_world.name(),
         rows,
         brand_test: BrandTruth {
             start: first,

@@ -132,6 +132,19 @@ pub struct SynthArgs {
     /// Size of the exports.
     #[arg(long, value_enum, default_value = "small")]
     pub scale: ScaleArg,
+    /// How survey respondents behave: as the survey's measurement model assumes, or in a world
+    /// that breaks it (accuracy by origin, confusions between neighbours, response by click and
+    /// origin; the survey rows come from their own random stream, every other table keeps its bytes).
+    #[arg(long, value_enum, default_value = "model")]
+    pub survey_world: SurveyWorldArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SurveyWorldArg {
+    /// One accuracy (0.85), wrong answers spread evenly, response by true origin (the committed sample)
+    Model,
+    /// Accuracy differs by origin, wrong answers go to neighbours, response depends on click and origin
+    Misspecified,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,8 +1,8 @@
 //! `upshot synth`: deterministic synthetic exports.
 
-use upshot_synth::{Scale, SynthOptions, generate};
+use upshot_synth::{Scale, SurveyWorld, SynthOptions, generate};
 
-use crate::cli::{ScaleArg, SynthArgs};
+use crate::cli::{ScaleArg, SurveyWorldArg, SynthArgs};
 use crate::error::CliError;
 use crate::printer::Printer;
 
@@ -13,7 +13,11 @@ pub fn cmd(args: &SynthArgs, printer: &Printer) -> Result<(), CliError> {
         ScaleArg::Large => Scale::Large,
         ScaleArg::Xl => Scale::Xl,
     };
-    let options = SynthOptions { seed: args.seed, scale, out: args.out.clone() };
+    let survey_world = match args.survey_world {
+        SurveyWorldArg::Model => SurveyWorld::Model,
+        SurveyWorldArg::Misspecified => SurveyWorld::Misspecified,
+    };
+    let options = SynthOptions { seed: args.seed, scale, out: args.out.clone(), survey_world };
     let bar = printer.progress(upshot_synth::PERIOD_DAYS as u64, "days");
     let truth = generate(&options, &|done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
