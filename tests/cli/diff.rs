@@ -92,7 +92,7 @@ fn ci_script_passes_on_the_same_exports_and_stops_on_a_flipped_channel() {
     let flipped = ci(&fresh, "flipped");
     assert_eq!(flipped.status.code(), Some(3), "{}", text(&flipped));
     let stderr = String::from_utf8_lossy(&flipped.stderr);
-    assert!(stderr.contains("plan: meta was SCALE, is "), "{stderr}");
+    assert!(stderr.contains("plan: meta was KEEP, is "), "{stderr}");
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.path().join("flipped/diff.json")).expect("json")).expect("valid");
     assert!(doc["plan"]["flips"].as_array().is_some_and(|f| f.iter().any(|r| r["row"] == "meta")), "{doc}");

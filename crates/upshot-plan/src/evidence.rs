@@ -44,6 +44,9 @@ pub(crate) struct SurveyChannel {
     pub cac: Option<Est>,
     pub agreement: Option<Est>,
     pub call: Option<OwnCall>,
+    /// The survey's measurement model made the estimate (wrong answers and response by true
+    /// origin corrected); false: answers taken at face value.
+    pub model: bool,
 }
 
 /// Cohorts' numbers for one channel (lead-linked purchases, by the lead's channel).
@@ -174,6 +177,9 @@ fn survey(result: &ResultJson, out: &mut BTreeMap<String, SurveyChannel>) {
             out.entry(channel.clone()).or_default().call = Some(OwnCall::of(d));
         }
     }
+    // The model reports the accuracy it used; its fallback and the other estimators do not.
+    let model = result.metrics.iter().any(|m| m.name == names::ANSWER_ACCURACY);
+    out.values_mut().for_each(|row| row.model = model);
 }
 
 fn cohorts(result: &ResultJson, out: &mut BTreeMap<String, CohortChannel>) {

@@ -90,8 +90,13 @@ fn survey_evidence(f: &Folder, call: &Call, out: &mut Vec<Evidence>) {
         } else {
             String::new()
         };
+        let method = if row.model {
+            "survey (measurement model: wrong answers and response by true origin corrected)"
+        } else {
+            "survey (answers taken at face value)"
+        };
         format!(
-            "survey (today's model, answers taken at face value): {} blended customers{split} vs {} by last click; {cac}{}",
+            "{method}: {} blended customers{split} vs {} by last click; {cac}{}",
             stated(&blended, count),
             count(row.click),
             own(row.call.as_ref())
@@ -344,7 +349,12 @@ pub(crate) fn notes(f: &Folder, h: &Horizon) -> Vec<String> {
                 ));
             }
         }
-        out.push("The survey numbers are today's model: every answer taken as the truth, non-response reweighted by the click channel; with wrong answers or response that depends on the true origin it is biased (the survey measurement model will replace it).".into());
+        let model = f.survey.as_ref().is_some_and(|s| s.by_channel.values().any(|r| r.model));
+        out.push(if model {
+            "The survey numbers are its measurement model's: wrong answers and response that depends on the true origin are corrected, and the intervals carry that estimation (docs/survey.md).".into()
+        } else {
+            "The survey numbers take every answer as the truth, non-response reweighted by the click channel: with wrong answers or response that depends on the true origin they are biased (`extrapolation = \"model\"` corrects both).".into()
+        });
     }
     if f.cohorts.is_none() && f.survey.is_some() {
         out.push("No cohorts result in this folder: purchases still to come are not counted, so CACs are of customers who already paid.".into());

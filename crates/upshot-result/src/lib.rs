@@ -252,6 +252,11 @@ pub mod names {
         RESPONSE_RATE = "response_rate";
         /// Survey: answers that name the click channel.
         AGREEMENT = "agreement";
+        /// Survey measurement model: P(a mapped answer names the customer's true origin).
+        ANSWER_ACCURACY = "answer_accuracy";
+        /// Survey: share of the customers click attribution calls organic/direct that came from
+        /// another (paid) channel.
+        DARK_PAID_SHARE = "dark_paid_share";
         /// Brand test: incremental purchases over the test.
         INCREMENTAL_PURCHASES_TOTAL = "incremental_purchases_total";
         /// Brand test: incremental purchases per on-unit.

@@ -30,11 +30,12 @@
 
 pub mod decide;
 pub mod mapping;
+pub mod measurement;
 pub mod model;
 mod prepare;
 mod present;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use upshot_analysis::params::{check_draws, check_level};
@@ -72,22 +73,109 @@ impl Kind for Survey {
     /// A pure function of the validated tables, the params and the seed.
     fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
         let prepared = prepare::prepare(data, params)?;
-        let population = &prepared.population;
-        let rules = Rules {
-            precedence: params.precedence.clone(),
-            extrapolation: params.extrapolation,
-            by_order_value: params.by_order_value,
-        };
-        // The configured rules first, then the naive baseline reported beside them.
-        let rule_sets = [rules.clone(), Rules { extrapolation: Extrapolation::Naive, ..rules }];
-        let points: Vec<_> = rule_sets
-            .iter()
-            .map(|rules| model::attribute(population, &population.counts(), &population.revenues(), rules))
-            .collect();
-        let draws = model::bootstrap(population, &rule_sets, params.draws, seed.0);
-        let analysis = present::build(&prepared, &points, &draws, params, &data.currency);
+        let estimates = estimate(&prepared.population, params, seed);
+        let analysis = present::build(&prepared, &estimates, params, &data.currency);
         Ok(Outcome { analysis, exclusions: prepared.exclusions })
     }
+}
+
+/// Every estimator's point estimate and bootstrap draws, and which of them the page reports.
+pub(crate) struct Estimates {
+    /// Point estimates, one per rule set: the reported estimator first, the naive one second,
+    /// the post-stratified one third (with the model), then further model variants.
+    pub points: Vec<model::Attribution>,
+    /// Bootstrap draws: per draw, one attribution per rule set.
+    pub draws: Vec<Vec<model::Attribution>>,
+    /// Rule sets whose intervals are joined for the reported estimate (0 and the model's other
+    /// variants).
+    pub reported: Vec<usize>,
+    /// Rule set of the post-stratified estimate, when it is not the reported one.
+    pub stratified: Option<usize>,
+    /// The measurement model's fit, when it was asked for.
+    pub model: Option<measurement::Chosen>,
+    /// Why the model is not the reported estimate although asked for.
+    pub fallback: Option<String>,
+}
+
+/// Rule set 1 is always the naive estimate.
+pub(crate) const NAIVE: usize = 1;
+
+/// The point estimates and the bootstrap of the configured estimator and the baselines beside it.
+fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
+    let rules = Rules {
+        precedence: params.precedence.clone(),
+        extrapolation: params.extrapolation,
+        by_order_value: params.by_order_value,
+    };
+    let naive = Rules { extrapolation: Extrapolation::Naive, ..rules.clone() };
+    let stratified = Rules { extrapolation: Extrapolation::Reweighted, ..rules.clone() };
+    let attribute = |r: &Rules| model::attribute(population, &population.counts(), &population.revenues(), r);
+    if params.extrapolation != Extrapolation::Model {
+        let rule_sets = [rules, naive];
+        let points = rule_sets.iter().map(attribute).collect();
+        let draws = model::bootstrap(population, &rule_sets, params.draws, seed.0);
+        return Estimates { points, draws, reported: vec![0], stratified: None, model: None, fallback: None };
+    }
+    let uses_promo = params.precedence.contains(&Source::Promo);
+    let chosen = measurement::choose(
+        population,
+        origins(population, uses_promo),
+        params.answer_accuracy,
+        params.by_order_value,
+        uses_promo,
+    );
+    if !chosen.converged {
+        let rule_sets = [stratified, naive];
+        let points = rule_sets.iter().map(attribute).collect();
+        let draws = model::bootstrap(population, &rule_sets, params.draws, seed.0);
+        let iterations = chosen.variants.iter().map(|(_, f)| f.iterations).max().unwrap_or(0);
+        return Estimates {
+            points,
+            draws,
+            reported: vec![0],
+            stratified: None,
+            model: Some(chosen),
+            fallback: Some(format!(
+                "the measurement model did not converge in {iterations} EM iterations, so the post-stratified estimate is reported instead"
+            )),
+        };
+    }
+    let cells = &chosen.cells;
+    let model_point = |(spec, fit): &(measurement::Spec, measurement::Fit)| {
+        measurement::attribution(population, cells, spec, fit, &population.counts(), &population.revenues())
+    };
+    let mut points = vec![model_point(&chosen.variants[0]), attribute(&naive), attribute(&stratified)];
+    points.extend(chosen.variants[1..].iter().map(model_point));
+    let baselines = [naive, stratified];
+    let draws = model::bootstrap_with(population, params.draws, seed.0, |weights, revenue| {
+        let refit = |(spec, point): &(measurement::Spec, measurement::Fit)| {
+            let f = measurement::refit(cells, weights, spec, point);
+            measurement::attribution(population, cells, spec, &f, weights, revenue)
+        };
+        let mut out = vec![refit(&chosen.variants[0])];
+        out.extend(baselines.iter().map(|r| model::attribute(population, weights, revenue, r)));
+        out.extend(chosen.variants[1..].iter().map(refit));
+        out
+    });
+    let reported = std::iter::once(0).chain(3..points.len()).collect();
+    Estimates { points, draws, reported, stratified: Some(2), model: Some(chosen), fallback: None }
+}
+
+/// The channels a customer can truly come from: every channel an answer names, and every
+/// promo code's channel when promo codes are used.
+fn origins(population: &Population, uses_promo: bool) -> Vec<usize> {
+    let mut origins: Vec<usize> = population
+        .cells
+        .iter()
+        .filter_map(|c| match c.answer {
+            Answer::Channel(k) => Some(k),
+            _ => None,
+        })
+        .chain(population.cells.iter().filter(|_| uses_promo).filter_map(|c| c.promo))
+        .collect();
+    origins.sort_unstable();
+    origins.dedup();
+    origins
 }
 
 /// A signal a customer's channel can come from, in `precedence` order.
@@ -115,6 +203,10 @@ impl Source {
 /// How customers without a survey answer are extrapolated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Extrapolation {
+    /// The measurement model ([`measurement`]): every customer's true origin is a latent class,
+    /// answers can be wrong, response depends on the true origin (or the click channel, as the
+    /// data favour).
+    Model,
     /// Post-stratified by click channel (and order value when asked): each
     /// customer without an answer takes the answer mix of respondents like them.
     Reweighted,
@@ -132,6 +224,7 @@ struct RawParams {
     promo_codes: Option<BTreeMap<String, String>>,
     precedence: Option<Vec<String>>,
     extrapolation: Option<String>,
+    answer_accuracy: Option<toml::Value>,
     reweight_by: Option<Vec<String>>,
     draws: Option<usize>,
     level: Option<f64>,
@@ -157,8 +250,11 @@ pub struct Params {
     pub promo_codes: PromoMap,
     /// Which signal wins [`["promo", "survey", "click"]`]; always ends with `click`.
     pub precedence: Vec<Source>,
-    /// How customers without an answer are extrapolated \[reweighted\].
+    /// How customers without an answer are extrapolated \[model\].
     pub extrapolation: Extrapolation,
+    /// P(a mapped answer names the true origin), from an audit: a value or a `[low, high]` range
+    /// \[unset: estimated from promo-code customers, else the range 0.6 to 1\].
+    pub answer_accuracy: measurement::AccuracyConfig,
     /// Post-stratify by order-value quartile as well as click channel [false].
     pub by_order_value: bool,
     /// Bootstrap draws \[1000\].
@@ -197,12 +293,22 @@ impl Params {
         let promo_codes = PromoMap::new(raw.promo_codes.unwrap_or_default())?;
         let precedence = parse_precedence(raw.precedence)?;
         let extrapolation = match raw.extrapolation.as_deref() {
-            None | Some("reweighted") => Extrapolation::Reweighted,
+            None | Some("model") => Extrapolation::Model,
+            Some("reweighted") => Extrapolation::Reweighted,
             Some("naive") => Extrapolation::Naive,
             Some(other) => {
-                return Err(SurveyError::Params(format!("`extrapolation = \"{other}\"`: expected \"reweighted\" or \"naive\"")));
+                return Err(SurveyError::Params(format!(
+                    "`extrapolation = \"{other}\"`: expected \"model\", \"reweighted\" or \"naive\""
+                )));
             }
         };
+        let answer_accuracy = parse_accuracy(raw.answer_accuracy)?;
+        let answer_channels: BTreeSet<&str> = answer_map.rules().iter().map(|r| r.channel()).collect();
+        if let Some((code, channel)) = promo_codes.entries().find(|(_, channel)| !answer_channels.contains(channel)) {
+            return Err(SurveyError::Params(format!(
+                "`promo_codes.{code} = \"{channel}\"`: no `answer_map` rule maps an answer to {channel}; a promo code's channel must be one a survey answer can name (add a rule, or fix the channel)"
+            )));
+        }
         let reweight_by = raw.reweight_by.unwrap_or_else(|| vec!["click_channel".to_string()]);
         for key in &reweight_by {
             if key != "click_channel" && key != "order_value" {
@@ -222,6 +328,7 @@ impl Params {
             promo_codes,
             precedence,
             extrapolation,
+            answer_accuracy,
             by_order_value: reweight_by.iter().any(|k| k == "order_value"),
             draws: raw.draws.unwrap_or(1000),
             level: raw.level.unwrap_or(0.95),
@@ -234,6 +341,45 @@ impl Params {
             return Err(SurveyError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));
         }
         Ok(params)
+    }
+}
+
+/// `answer_accuracy`: a value or a `[low, high]` range, each in (0.5, 1].
+fn parse_accuracy(raw: Option<toml::Value>) -> Result<measurement::AccuracyConfig, SurveyError> {
+    let value = |v: &toml::Value| match v {
+        toml::Value::Float(f) => Some(*f),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    };
+    let check = |a: f64| {
+        if a.is_finite() && a > 0.5 && a <= 1.0 {
+            Ok(a)
+        } else {
+            Err(SurveyError::Params(format!(
+                "`answer_accuracy = {a}` must be above 0.5 and at most 1: it is P(a mapped answer names the true origin), from an audit"
+            )))
+        }
+    };
+    let shape = || {
+        SurveyError::Params(
+            "`answer_accuracy` must be a number (e.g. 0.85) or a range [low, high] (e.g. [0.75, 0.95]) from an audit".into(),
+        )
+    };
+    match raw {
+        None => Ok(measurement::AccuracyConfig::Unset),
+        Some(toml::Value::Array(items)) => match items.as_slice() {
+            [low, high] => {
+                let (low, high) = (check(value(low).ok_or_else(shape)?)?, check(value(high).ok_or_else(shape)?)?);
+                if low >= high {
+                    return Err(SurveyError::Params(format!(
+                        "`answer_accuracy = [{low}, {high}]`: the low end must be below the high end"
+                    )));
+                }
+                Ok(measurement::AccuracyConfig::Range(low, high))
+            }
+            _ => Err(shape()),
+        },
+        Some(v) => Ok(measurement::AccuracyConfig::Value(check(value(&v).ok_or_else(shape)?)?)),
     }
 }
 
@@ -277,7 +423,8 @@ mod tests {
     fn defaults_are_documented_ones() {
         let p = params(MAP).expect("valid");
         assert_eq!(p.precedence, [Source::Promo, Source::Survey, Source::Click]);
-        assert_eq!(p.extrapolation, Extrapolation::Reweighted);
+        assert_eq!(p.extrapolation, Extrapolation::Model);
+        assert_eq!(p.answer_accuracy, measurement::AccuracyConfig::Unset);
         assert_eq!((p.draws, p.level, p.pause_multiple, p.by_order_value), (1000, 0.95, 2.0, false));
         assert_eq!(p.target_cac, TargetCac::None);
     }
@@ -305,5 +452,22 @@ mod tests {
         assert!(err.contains("colour"), "{err}");
         assert!(params(&format!("{MAP}draws = 10")).is_err());
         assert!(params(&format!("{MAP}reweight_by = [\"order_value\"]")).is_err());
+        let err = params(&format!("{MAP}answer_accuracy = 0.4")).expect_err("accuracy range").to_string();
+        assert!(err.contains("answer_accuracy = 0.4") && err.contains("above 0.5"), "{err}");
+        assert!(params(&format!("{MAP}answer_accuracy = [0.9, 0.8]")).is_err());
+        assert!(params(&format!("{MAP}answer_accuracy = \"high\"")).is_err());
+        let err = params(&format!("{MAP}[promo_codes]\nANNA10 = \"influencers\"\n")).expect_err("promo channel").to_string();
+        assert!(err.contains("promo_codes.ANNA10") && err.contains("influencers"), "{err}");
+    }
+
+    #[test]
+    fn accuracy_is_a_value_or_a_range() {
+        use measurement::AccuracyConfig;
+        assert_eq!(params(&format!("{MAP}answer_accuracy = 0.85")).expect("valid").answer_accuracy, AccuracyConfig::Value(0.85));
+        assert_eq!(params(&format!("{MAP}answer_accuracy = 1")).expect("valid").answer_accuracy, AccuracyConfig::Value(1.0));
+        assert_eq!(
+            params(&format!("{MAP}answer_accuracy = [0.75, 0.95]")).expect("valid").answer_accuracy,
+            AccuracyConfig::Range(0.75, 0.95)
+        );
     }
 }

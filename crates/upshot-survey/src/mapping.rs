@@ -119,7 +119,8 @@ pub fn is_other(answer: &str) -> bool {
 /// Promo code -> channel, case-insensitive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PromoMap {
-    codes: BTreeMap<String, String>,
+    /// Normalised code -> (code as configured, channel).
+    codes: BTreeMap<String, (String, String)>,
 }
 
 impl PromoMap {
@@ -140,12 +141,17 @@ impl PromoMap {
             }
             codes.insert(key, (code, channel));
         }
-        Ok(Self { codes: codes.into_iter().map(|(key, (_, channel))| (key, channel)).collect() })
+        Ok(Self { codes })
     }
 
     /// The channel of a code, if mapped.
     pub fn channel_for(&self, code: &str) -> Option<&str> {
-        self.codes.get(&normalise(code)).map(String::as_str)
+        self.codes.get(&normalise(code)).map(|(_, channel)| channel.as_str())
+    }
+
+    /// Every (code as configured, channel), in code order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.codes.values().map(|(code, channel)| (code.as_str(), channel.as_str()))
     }
 
     /// Whether no code is mapped.

@@ -148,6 +148,37 @@ pub struct Attribution {
     pub by_source: Vec<[f64; 4]>,
     /// Click channels with customers to extrapolate but no donors: they stay on their click channel.
     pub no_donors: Vec<usize>,
+    /// Customers whose click channel is organic/direct (the last channel) attributed to another
+    /// channel: the "organic" customers that came from paid channels.
+    pub no_click_paid: f64,
+    /// The measurement model's parameters behind this attribution, when it made it.
+    pub fitted: Option<Fitted>,
+}
+
+impl Attribution {
+    /// Nothing attributed yet, over `n` channels.
+    pub fn empty(n: usize) -> Self {
+        Self {
+            click: vec![0.0; n],
+            survey_extrapolated: vec![0.0; n],
+            blended: vec![0.0; n],
+            blended_revenue: vec![0.0; n],
+            by_source: vec![[0.0; 4]; n],
+            no_donors: Vec::new(),
+            no_click_paid: 0.0,
+            fitted: None,
+        }
+    }
+}
+
+/// The measurement model's parameters in channel terms (one bootstrap draw's, or the point fit's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    /// P(a mapped answer names the true origin).
+    pub accuracy: f64,
+    /// Response rate by true origin, per channel (`None` for channels that are no origin, and for
+    /// every channel when response depends on the click channel).
+    pub response_by_origin: Vec<Option<f64>>,
 }
 
 /// Attributes customers with `weights` (customers per cell) and `revenue` (per cell).
@@ -157,22 +188,17 @@ pub fn attribute(population: &Population, weights: &[f64], revenue: &[f64], rule
     let uses_promo = rules.precedence.contains(&Source::Promo);
     let strata = match rules.extrapolation {
         Extrapolation::Naive => 1,
-        Extrapolation::Reweighted if rules.by_order_value => n * bands,
-        Extrapolation::Reweighted => n,
+        // The measurement model is fitted elsewhere ([`crate::measurement`]); here it means its
+        // post-stratified counterpart.
+        Extrapolation::Reweighted | Extrapolation::Model if rules.by_order_value => n * bands,
+        Extrapolation::Reweighted | Extrapolation::Model => n,
     };
     let stratum = |cell: &Cell| match rules.extrapolation {
         Extrapolation::Naive => 0,
-        Extrapolation::Reweighted if rules.by_order_value => cell.click * bands + cell.band.min(bands - 1),
-        Extrapolation::Reweighted => cell.click,
+        Extrapolation::Reweighted | Extrapolation::Model if rules.by_order_value => cell.click * bands + cell.band.min(bands - 1),
+        Extrapolation::Reweighted | Extrapolation::Model => cell.click,
     };
-    let mut out = Attribution {
-        click: vec![0.0; n],
-        survey_extrapolated: vec![0.0; n],
-        blended: vec![0.0; n],
-        blended_revenue: vec![0.0; n],
-        by_source: vec![[0.0; 4]; n],
-        no_donors: Vec::new(),
-    };
+    let mut out = Attribution::empty(n);
     let mut donors = vec![0.0f64; strata * n];
     let mut donors_by_click = vec![0.0f64; n * n];
     // Customers (and revenue) to extrapolate, by stratum and click channel.
@@ -205,6 +231,9 @@ pub fn attribute(population: &Population, weights: &[f64], revenue: &[f64], rule
         }
         match decided {
             Some((c, source)) => {
+                if cell.click == n - 1 && c != n - 1 {
+                    out.no_click_paid += w;
+                }
                 out.blended[c] += w;
                 out.blended_revenue[c] += r;
                 out.by_source[c][source] += w;
@@ -233,7 +262,7 @@ pub fn attribute(population: &Population, weights: &[f64], revenue: &[f64], rule
             let click_total: f64 = click_donors.iter().sum();
             let mix = if stratum_total > 0.0 {
                 Some((stratum_donors, stratum_total))
-            } else if rules.extrapolation == Extrapolation::Reweighted && click_total > 0.0 {
+            } else if rules.extrapolation != Extrapolation::Naive && click_total > 0.0 {
                 Some((click_donors, click_total))
             } else {
                 None
@@ -242,6 +271,9 @@ pub fn attribute(population: &Population, weights: &[f64], revenue: &[f64], rule
                 Some((mix, mix_total)) => {
                     for (c, donors) in mix.iter().enumerate() {
                         let share = donors / mix_total;
+                        if h == n - 1 && c != n - 1 {
+                            out.no_click_paid += w * share;
+                        }
                         out.blended[c] += w * share;
                         out.blended_revenue[c] += r * share;
                         out.by_source[c][2] += w * share;
@@ -267,6 +299,17 @@ const CHUNK: usize = 50;
 
 /// Bayesian-bootstrap draws: for each draw, one [`Attribution`] per rule set.
 pub fn bootstrap(population: &Population, rule_sets: &[Rules], draws: usize, seed: u64) -> Vec<Vec<Attribution>> {
+    bootstrap_with(population, draws, seed, |weights, revenue| {
+        rule_sets.iter().map(|rules| attribute(population, weights, revenue, rules)).collect()
+    })
+}
+
+/// Bayesian-bootstrap draws of any estimator: `estimate(weights, revenue)` gets each draw's
+/// customers and revenue per cell and returns that draw's attributions.
+pub fn bootstrap_with<F>(population: &Population, draws: usize, seed: u64, estimate: F) -> Vec<Vec<Attribution>>
+where
+    F: Fn(&[f64], &[f64]) -> Vec<Attribution> + Sync,
+{
     let total = population.total();
     let gammas: Vec<Option<Gamma<f64>>> =
         population.cells.iter().map(|c| if c.customers > 0.0 { Gamma::new(c.customers, 1.0).ok() } else { None }).collect();
@@ -307,7 +350,7 @@ pub fn bootstrap(population: &Population, rule_sets: &[Rules], draws: usize, see
                     weights[i] *= scale;
                     revenue[i] *= scale;
                 }
-                out.push(rule_sets.iter().map(|rules| attribute(population, &weights, &revenue, rules)).collect());
+                out.push(estimate(&weights, &revenue));
             }
             out
         })

@@ -131,3 +131,197 @@ fn reweighted_intervals_cover_the_true_shares_and_naive_is_biased() {
     assert!(naive_bias < -10.0 * naive_se, "naive google_search bias {naive_bias} (MC se {naive_se})");
     assert!((covered[1][0] as f64 / runs) < 0.5, "naive intervals miss the truth for google_search");
 }
+
+/// The measurement model's world: true origins per click channel (like the synth's: youtube and
+/// influencer customers hide in organic and in search), response by true origin, one answer
+/// accuracy, wrong answers spread evenly, 40% of influencer customers with a promo code,
+/// "Other" answers from organic customers.
+mod model_world {
+    use super::*;
+    use upshot_survey::measurement::{self, AccuracyConfig};
+
+    /// Click channel shares, and the true-origin mix within each click channel.
+    const CLICKS: [f64; 5] = [0.44, 0.04, 0.02, 0.03, 0.47];
+    const MIX: [[f64; 5]; 5] = [
+        [0.87, 0.0, 0.09, 0.04, 0.0],
+        [0.0, 1.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0, 0.0],
+        [0.19, 0.0, 0.21, 0.21, 0.39],
+    ];
+    const RESPONSE_BY_ORIGIN: [f64; 5] = [0.40, 0.45, 0.58, 0.65, 0.50];
+    pub const ACCURACY: f64 = 0.85;
+    const OTHER_SHARE_OF_ORGANIC: f64 = 0.1;
+    pub const CUSTOMERS: usize = 7_000;
+
+    /// One simulated export as cells, with the realised true-origin counts.
+    pub fn simulate(seed: u64) -> (Population, [f64; 5]) {
+        let mut rng = stream(seed, "model-world", 0);
+        let mut counts = std::collections::BTreeMap::new();
+        let mut truth = [0.0; 5];
+        for _ in 0..CUSTOMERS {
+            let click = pick(&mut rng, &CLICKS);
+            let origin = pick(&mut rng, &MIX[click]);
+            truth[origin] += 1.0;
+            let promo = (origin == 3 && rng.random_bool(0.4)).then_some(3);
+            let answer = if rng.random_bool(0.03) {
+                Answer::NotSurveyed
+            } else if rng.random_bool(RESPONSE_BY_ORIGIN[origin]) {
+                let named = if rng.random_bool(ACCURACY) {
+                    origin
+                } else {
+                    let other = rng.random_range(0..4);
+                    if other >= origin { other + 1 } else { other }
+                };
+                if named == 4 && rng.random_bool(OTHER_SHARE_OF_ORGANIC) { Answer::Unmapped } else { Answer::Channel(named) }
+            } else {
+                Answer::NoResponse
+            };
+            *counts.entry((click, promo, answer)).or_insert(0.0) += 1.0;
+        }
+        let cells = counts.into_iter().map(|((click, promo, answer), n)| Cell::count(click, promo, answer, n)).collect();
+        (Population { channels: CHANNELS.map(String::from).to_vec(), bands: 1, cells }, truth)
+    }
+
+    /// The model's reported interval for every channel: the span of its variants' percentile
+    /// intervals, as the analysis reports it.
+    pub fn model_intervals(
+        population: &Population,
+        accuracy: AccuracyConfig,
+        draws: usize,
+        seed: u64,
+    ) -> ([f64; 5], [(f64, f64); 5], measurement::Chosen) {
+        let origins: Vec<usize> = (0..5).collect();
+        let chosen = measurement::choose(population, origins, accuracy, false, true);
+        let cells = &chosen.cells;
+        let points: Vec<_> = chosen
+            .variants
+            .iter()
+            .map(|(spec, fit)| {
+                measurement::attribution(population, cells, spec, fit, &population.counts(), &population.revenues())
+            })
+            .collect();
+        let all = upshot_survey::model::bootstrap_with(population, draws, seed, |weights, revenue| {
+            chosen
+                .variants
+                .iter()
+                .map(|(spec, point)| {
+                    let fit = measurement::refit(cells, weights, spec, point);
+                    measurement::attribution(population, cells, spec, &fit, weights, revenue)
+                })
+                .collect()
+        });
+        let mut intervals = [(f64::INFINITY, f64::NEG_INFINITY); 5];
+        for v in 0..chosen.variants.len() {
+            for (c, interval) in intervals.iter_mut().enumerate() {
+                let mut values: Vec<f64> = all.iter().map(|d| d[v].blended[c]).collect();
+                let (low, high) = percentile_interval(&mut values, 0.95).expect("draws");
+                *interval = (interval.0.min(low), interval.1.max(high));
+            }
+        }
+        let mut point = [0.0; 5];
+        point.copy_from_slice(&points[0].blended[..5]);
+        (point, intervals, chosen)
+    }
+}
+
+const MODEL_RUNS: u64 = 200;
+const MODEL_DRAWS: usize = 200;
+
+#[test]
+fn the_measurement_model_covers_the_true_origins_where_its_assumptions_hold() {
+    use upshot_survey::measurement::{AccuracyConfig, ResponseChoice};
+    let mut covered = [0u32; 5];
+    let mut stratified_covered = [0u32; 5];
+    let mut error = [0.0f64; 5];
+    let mut half_width = [0.0f64; 5];
+    let mut accuracy_sum = 0.0;
+    let mut favoured_origin = 0;
+    let sets = [Rules {
+        precedence: vec![Source::Promo, Source::Survey, Source::Click],
+        extrapolation: Extrapolation::Reweighted,
+        by_order_value: false,
+    }];
+    for seed in 0..MODEL_RUNS {
+        let (population, truth) = model_world::simulate(seed);
+        let (point, intervals, chosen) = model_world::model_intervals(&population, AccuracyConfig::Unset, MODEL_DRAWS, seed);
+        accuracy_sum += chosen.variants[0].1.accuracy;
+        favoured_origin += usize::from(chosen.response == ResponseChoice::Origin);
+        let stratified = bootstrap(&population, &sets, MODEL_DRAWS, seed);
+        for c in 0..5 {
+            covered[c] += u32::from(intervals[c].0 <= truth[c] && truth[c] <= intervals[c].1);
+            error[c] += (point[c] - truth[c]) / truth[c] / MODEL_RUNS as f64;
+            half_width[c] += (intervals[c].1 - intervals[c].0) / 2.0 / truth[c] / MODEL_RUNS as f64;
+            let mut values: Vec<f64> = stratified.iter().map(|d| d[0].blended[c]).collect();
+            let (low, high) = percentile_interval(&mut values, 0.95).expect("draws");
+            stratified_covered[c] += u32::from(low <= truth[c] && truth[c] <= high);
+        }
+    }
+    let runs = MODEL_RUNS as f64;
+    let se = (0.95f64 * 0.05 / runs).sqrt();
+    println!(
+        "Measurement model where its assumptions hold ({MODEL_RUNS} exports of {} customers, {MODEL_DRAWS} draws): mean accuracy {:.3} (truth {}), response by origin favoured in {favoured_origin} runs",
+        model_world::CUSTOMERS,
+        accuracy_sum / runs,
+        model_world::ACCURACY
+    );
+    for c in 0..5 {
+        println!(
+            "  {:<14} model coverage {:.1}%, mean error {:+.2}% (interval half-width {:.1}%)   post-stratified coverage {:.1}%",
+            CHANNELS[c],
+            100.0 * covered[c] as f64 / runs,
+            100.0 * error[c],
+            100.0 * half_width[c],
+            100.0 * stratified_covered[c] as f64 / runs
+        );
+    }
+    for c in 0..5 {
+        let coverage = covered[c] as f64 / runs;
+        assert!(coverage >= 0.95 - 4.0 * se, "{}: model coverage {coverage} (se {se:.4})", CHANNELS[c]);
+        // A share that is truly zero in a stratum can only be over-estimated (meta has no customer
+        // outside its clicks here), so the small channel keeps a bias; it must stay well inside
+        // the interval.
+        assert!(
+            error[c].abs() < 0.5 * half_width[c],
+            "{}: model mean error {} vs half-width {}",
+            CHANNELS[c],
+            error[c],
+            half_width[c]
+        );
+    }
+    assert!((accuracy_sum / runs - model_world::ACCURACY).abs() < 0.01, "accuracy {}", accuracy_sum / runs);
+    // Taking every answer as true misses: meta (small, inflated by wrong answers) is covered far
+    // less often than nominal.
+    assert!((stratified_covered[1] as f64 / runs) < 0.5, "post-stratified meta coverage {}", stratified_covered[1]);
+}
+
+#[test]
+fn the_measurement_model_keeps_coverage_where_the_post_stratified_assumptions_hold() {
+    use upshot_survey::measurement::AccuracyConfig;
+    // The post-stratified world above (response by click channel, answers as the truth, no promo
+    // codes): nothing identifies the accuracy, so the model spans 60% to 100%, which holds the truth.
+    let truth = true_shares();
+    let mut covered = [0u32; 5];
+    let runs = 100u64;
+    for seed in 0..runs {
+        let population = simulate(seed);
+        let total = population.total();
+        let (_, intervals, _) = model_world::model_intervals(&population, AccuracyConfig::Unset, MODEL_DRAWS, seed);
+        for c in 0..5 {
+            let t = truth[c] * total;
+            covered[c] += u32::from(intervals[c].0 <= t && t <= intervals[c].1);
+        }
+    }
+    let se = (0.95f64 * 0.05 / runs as f64).sqrt();
+    println!(
+        "Measurement model in the post-stratified world ({runs} runs): coverage {:?}",
+        covered.map(|h| h as f64 / runs as f64)
+    );
+    for c in 0..5 {
+        if truth[c] == 0.0 {
+            continue;
+        }
+        let coverage = covered[c] as f64 / runs as f64;
+        assert!(coverage >= 0.95 - 4.0 * se, "{}: model coverage {coverage} in the post-stratified world", CHANNELS[c]);
+    }
+}

@@ -5,9 +5,9 @@ use upshot_result::format::{count, level_text, money, number, probability};
 use upshot_result::{Action, Cell as TableCell, Decision, Format, Metric, Segment, Table, Unit, names};
 use upshot_stats::wilson_interval;
 
-use super::{Ctx, FEW_DONORS, Interval, interval, metric};
+use super::{Ctx, FEW_DONORS, Interval, interval, metric, reported_draws, reported_interval};
 use crate::model::{Answer, SOURCES};
-use crate::{Extrapolation, Params};
+use crate::{Extrapolation, NAIVE, Params};
 
 /// One channel's numbers.
 pub(super) struct ChannelRow {
@@ -21,6 +21,8 @@ pub(super) struct ChannelRow {
     pub(super) blended_ci: Interval,
     pub(super) naive: f64,
     pub(super) naive_ci: Interval,
+    /// The post-stratified estimate, beside the measurement model.
+    pub(super) stratified: Option<(f64, Interval)>,
     pub(super) revenue: f64,
     pub(super) revenue_ci: Interval,
     pub(super) multiplier: Option<f64>,
@@ -43,10 +45,10 @@ pub(super) fn rows(ctx: &Ctx<'_>) -> Vec<ChannelRow> {
         let click = point.click[c];
         let blended = point.blended[c];
         let cac_of = |customers: f64| if spend > 0.0 && customers > 0.0 { Some(spend / customers) } else { None };
-        let blended_ci = interval(draws, 0, level, |d| d.blended[c]);
+        let blended_ci = reported_interval(ctx, |d| d.blended[c]);
         let odds = match target {
             Some(target) if spend > 0.0 => {
-                let blended_draws: Vec<f64> = draws.iter().map(|d| d[0].blended[c]).collect();
+                let blended_draws = reported_draws(ctx, |d| d.blended[c]);
                 // No draws: the odds are those of an empty sample (0), as they always were.
                 Some(crate::decide::cac_odds(&blended_draws, spend, target, params.pause_multiple).unwrap_or((0.0, 0.0)))
             }
@@ -63,12 +65,16 @@ pub(super) fn rows(ctx: &Ctx<'_>) -> Vec<ChannelRow> {
             blended,
             blended_ci,
             naive: naive_point.blended[c],
-            naive_ci: interval(draws, 1, level, |d| d.blended[c]),
+            naive_ci: interval(draws, NAIVE, level, |d| d.blended[c]),
+            stratified: ctx
+                .estimates
+                .stratified
+                .and_then(|rule| ctx.stratified_point.map(|p| (p.blended[c], interval(draws, rule, level, |d| d.blended[c])))),
             revenue: point.blended_revenue[c],
-            revenue_ci: interval(draws, 0, level, |d| d.blended_revenue[c]),
+            revenue_ci: reported_interval(ctx, |d| d.blended_revenue[c]),
             multiplier: (click > 0.0).then(|| blended / click),
             multiplier_ci: if click > 0.0 {
-                interval(draws, 0, level, |d| if d.click[c] > 0.0 { d.blended[c] / d.click[c] } else { f64::NAN })
+                reported_interval(ctx, |d| if d.click[c] > 0.0 { d.blended[c] / d.click[c] } else { f64::NAN })
             } else {
                 None
             },
@@ -141,6 +147,12 @@ pub(super) fn metrics(ctx: &Ctx<'_>, rows: &[ChannelRow], metrics: &mut Vec<Metr
             metric(names::BLENDED_CUSTOMERS, Unit::Customers, row.naive, row.naive_ci, level)
                 .with_segment(segment.clone().and("estimator", "naive")),
         );
+        if let Some((estimate, ci)) = row.stratified {
+            metrics.push(
+                metric(names::BLENDED_CUSTOMERS, Unit::Customers, estimate, ci, level)
+                    .with_segment(segment.clone().and("estimator", "post_stratified")),
+            );
+        }
         let share_ci = row.blended_ci.map(|(lo, hi)| (lo / total, hi / total));
         metrics.push(m(metric(names::BLENDED_SHARE, Unit::Share, row.blended / total, share_ci, level)));
         metrics.push(m(metric(names::BLENDED_REVENUE, Unit::money(currency), row.revenue, row.revenue_ci, level)));
@@ -190,7 +202,7 @@ pub(super) fn warnings(ctx: &Ctx<'_>, rows: &[ChannelRow], warnings: &mut Vec<St
             count(open)
         ));
     }
-    if params.extrapolation == Extrapolation::Reweighted {
+    if params.extrapolation != Extrapolation::Naive {
         for (h, channel) in channels.iter().enumerate() {
             let donors = pop.sum(|c| c.click == h && c.promo.is_none() && matches!(c.answer, Answer::Channel(_)));
             if donors > 0.0 && donors < FEW_DONORS {
@@ -266,6 +278,7 @@ pub(super) fn tables(ctx: &Ctx<'_>, rows: &[ChannelRow], decisions: &[Decision])
             ("ci_low", Format::Count),
             ("ci_high", Format::Count),
             ("blended_naive", Format::Count),
+            ("blended_post_stratified", Format::Count),
             ("multiplier", Format::Number),
             ("click_cac", Format::Money),
             ("blended_cac", Format::Money),
@@ -307,6 +320,7 @@ pub(super) fn tables(ctx: &Ctx<'_>, rows: &[ChannelRow], decisions: &[Decision])
             row.blended_ci.map(|c| c.0).into(),
             row.blended_ci.map(|c| c.1).into(),
             row.naive.into(),
+            row.stratified.map(|s| s.0).into(),
             row.multiplier.into(),
             row.click_cac.into(),
             row.blended_cac.into(),

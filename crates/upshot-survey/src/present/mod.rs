@@ -4,6 +4,7 @@
 
 mod channels;
 mod charts;
+mod measurement;
 mod sections;
 mod words;
 
@@ -11,9 +12,9 @@ use upshot_result::format::money;
 use upshot_result::{Analysis, Metric, Unit, names};
 use upshot_stats::percentile_interval;
 
-use crate::Params;
 use crate::model::{Answer, Attribution};
 use crate::prepare::Prepared;
+use crate::{Estimates, NAIVE, Params};
 
 /// Below this response rate the survey speaks for too few customers.
 const LOW_RESPONSE: f64 = 0.35;
@@ -29,6 +30,22 @@ fn interval(draws: &[Vec<Attribution>], rule: usize, level: f64, f: impl Fn(&Att
         return None;
     }
     percentile_interval(&mut values, level)
+}
+
+/// The interval of the reported estimate: one rule set's percentile interval, or, when the
+/// model keeps several variants (an accuracy range, two response models), the span of theirs.
+fn reported_interval(ctx: &Ctx<'_>, f: impl Fn(&Attribution) -> f64 + Copy) -> Interval {
+    let mut joined: Interval = None;
+    for &rule in &ctx.estimates.reported {
+        let (low, high) = interval(ctx.draws, rule, ctx.level, f)?;
+        joined = Some(joined.map_or((low, high), |(l, h): (f64, f64)| (l.min(low), h.max(high))));
+    }
+    joined
+}
+
+/// A quantity's draws pooled over the reported rule sets (the decisions' odds).
+fn reported_draws(ctx: &Ctx<'_>, f: impl Fn(&Attribution) -> f64) -> Vec<f64> {
+    ctx.draws.iter().flat_map(|d| ctx.estimates.reported.iter().filter_map(|&r| d.get(r)).map(&f).collect::<Vec<_>>()).collect()
 }
 
 fn metric(name: &str, unit: Unit, estimate: f64, ci: Interval, level: f64) -> Metric {
@@ -70,17 +87,15 @@ struct Ctx<'a> {
     /// The point estimate under the configured rules, and under the naive extrapolation.
     point: &'a Attribution,
     naive_point: &'a Attribution,
+    /// The post-stratified estimate, when the model is reported.
+    stratified_point: Option<&'a Attribution>,
     draws: &'a [Vec<Attribution>],
+    estimates: &'a Estimates,
 }
 
-pub(crate) fn build(
-    prepared: &Prepared,
-    points: &[Attribution],
-    draws: &[Vec<Attribution>],
-    params: &Params,
-    currency: &str,
-) -> Analysis {
+pub(crate) fn build(prepared: &Prepared, estimates: &Estimates, params: &Params, currency: &str) -> Analysis {
     let pop = &prepared.population;
+    let (points, draws) = (&estimates.points, &estimates.draws);
     let point = &points[0];
     let surveyed = pop.sum(|c| c.answer.surveyed());
     let responded = pop.sum(|c| c.answer.responded());
@@ -101,14 +116,17 @@ pub(crate) fn build(
         unmapped: responded - mapped,
         response_rate: if surveyed > 0.0 { responded / surveyed } else { 0.0 },
         point,
-        naive_point: points.get(1).unwrap_or(point),
+        naive_point: points.get(NAIVE).unwrap_or(point),
+        stratified_point: estimates.stratified.and_then(|s| points.get(s)),
         draws,
+        estimates,
     };
     let mut metrics = Vec::new();
     let mut warnings = Vec::new();
 
     let [response_table, band_table, week_table] = sections::response(&ctx, &mut metrics, &mut warnings);
     let agreement = sections::agreement(&ctx, &mut metrics);
+    let model_table = measurement::section(&ctx, &mut metrics, &mut warnings);
     let rows = channels::rows(&ctx);
     let decisions = channels::decisions(&ctx, &rows);
     channels::metrics(&ctx, &rows, &mut metrics);
@@ -116,14 +134,20 @@ pub(crate) fn build(
     let overview = channels::overview(&ctx, &rows, &decisions);
     let [channel_table, source_table] = channels::tables(&ctx, &rows, &decisions);
     let dark = sections::dark(&ctx, &agreement.confusion);
+    if dark.estimated_paid.is_finite() {
+        metrics.push(metric(names::DARK_PAID_SHARE, Unit::Share, dark.estimated_paid, dark.estimated_paid_ci, ctx.level));
+    }
     let answers = sections::answers(&ctx, &mut warnings);
     let charts = charts::charts(&ctx, &rows, &agreement, &dark);
     let headline = words::headline(&ctx, &rows, &dark);
-    let context = words::context(&ctx, &agreement, answers.other_total);
+    let mut context = words::context(&ctx, &agreement, answers.other_total);
+    context.extend(measurement::context(&ctx));
     warnings.extend(words::naive_gap_warning(&ctx, &rows));
 
     // The headline response rate and the channel numbers first; diagnostics by segment after them.
-    let diagnostic = |m: &Metric| m.name == names::AGREEMENT || (m.name == names::RESPONSE_RATE && !m.segment.is_all());
+    let diagnostic = |m: &Metric| {
+        m.name == names::AGREEMENT || m.name == names::ANSWER_ACCURACY || (m.name == names::RESPONSE_RATE && !m.segment.is_all())
+    };
     let (diagnostics, mut metrics): (Vec<Metric>, Vec<Metric>) = metrics.into_iter().partition(diagnostic);
     metrics.extend(diagnostics);
     Analysis {
@@ -132,21 +156,23 @@ pub(crate) fn build(
         metrics,
         decisions,
         warnings,
-        tables: vec![
-            overview,
-            channel_table,
-            response_table,
-            agreement.agreement_table,
-            dark.table,
-            answers.unmapped_table,
-            band_table,
-            source_table,
-            agreement.confusion_table,
-            week_table,
-            answers.month_table,
-            answers.answers_table,
-            answers.promo_table,
-        ],
+        tables: [overview, channel_table]
+            .into_iter()
+            .chain(model_table)
+            .chain([
+                response_table,
+                agreement.agreement_table,
+                dark.table,
+                answers.unmapped_table,
+                band_table,
+                source_table,
+                agreement.confusion_table,
+                week_table,
+                answers.month_table,
+                answers.answers_table,
+                answers.promo_table,
+            ])
+            .collect(),
         charts,
     }
 }

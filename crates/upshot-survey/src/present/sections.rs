@@ -8,7 +8,7 @@ use upshot_stats::wilson_interval;
 
 use super::{Ctx, LOW_RESPONSE, band_labels};
 use crate::Source;
-use crate::model::Answer;
+use crate::model::{Answer, Attribution};
 
 /// Response rate overall, by click channel, by order value and by week, with the low-response warning.
 pub(super) fn response(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut Vec<String>) -> [Table; 3] {
@@ -306,6 +306,10 @@ pub(super) struct Dark {
     pub(super) answers: f64,
     /// Share of organic/direct respondents that name a paid channel; NaN without any.
     pub(super) paid_share: f64,
+    /// Share of organic/direct click customers the estimate attributes to another channel, with
+    /// its interval; NaN without such customers.
+    pub(super) estimated_paid: f64,
+    pub(super) estimated_paid_ci: super::Interval,
 }
 
 /// The dark breakdown: what organic/direct customers say.
@@ -344,7 +348,10 @@ pub(super) fn dark(ctx: &Ctx<'_>, confusion: &[Vec<f64>]) -> Dark {
         ]);
     }
     let paid_dark = if organic_answers > 0.0 { 1.0 - confusion[organic][organic] / organic_answers } else { f64::NAN };
-    Dark { table, shares, answers: organic_answers, paid_share: paid_dark }
+    let paid_of = |a: &Attribution| if a.click[organic] > 0.0 { a.no_click_paid / a.click[organic] } else { f64::NAN };
+    let estimated_paid = paid_of(point);
+    let estimated_paid_ci = if estimated_paid.is_finite() { super::reported_interval(ctx, paid_of) } else { None };
+    Dark { table, shares, answers: organic_answers, paid_share: paid_dark, estimated_paid, estimated_paid_ci }
 }
 
 #[cfg(test)]

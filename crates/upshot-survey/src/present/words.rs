@@ -11,7 +11,7 @@ use upshot_stats::wilson_interval;
 
 /// The finding in one sentence: how much of "organic" is paid, and the channel the survey credits most.
 pub(super) fn headline(ctx: &Ctx<'_>, rows: &[ChannelRow], dark: &Dark) -> String {
-    let (currency, paid_dark) = (ctx.currency, dark.paid_share);
+    let (currency, paid_dark) = (ctx.currency, dark.estimated_paid);
     match lead(rows, ctx.organic) {
         Some((m, r)) if m >= 1.2 => format!(
             "{}: {} re-attributes to {}x its click customers{}",
@@ -68,8 +68,24 @@ pub(super) fn context(ctx: &Ctx<'_>, agreement: &Agreement, other_total: f64) ->
     ]
 }
 
-/// When response differs by click channel, how far the naive extrapolation would be off.
+/// How far the baselines beside the reported estimate are off it: the post-stratified estimate
+/// beside the measurement model, the naive one beside the post-stratified estimate.
 pub(super) fn naive_gap_warning(ctx: &Ctx<'_>, rows: &[ChannelRow]) -> Option<String> {
+    if ctx.estimates.stratified.is_some() {
+        let moved: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.stratified.map(|(s, _)| (r, s)))
+            .filter(|(r, s)| r.blended > 0.0 && ((s - r.blended) / r.blended).abs() > 0.1)
+            .map(|(r, s)| format!("{} {} vs {}", r.name, count(r.blended), count(s)))
+            .collect();
+        if moved.is_empty() {
+            return None;
+        }
+        return Some(format!(
+            "Wrong answers and response by true origin move these channels by more than 10% from the post-stratified estimate, which takes every answer as true: {} (measurement model vs post-stratified).",
+            moved.join(", ")
+        ));
+    }
     let naive_gap: Vec<String> = rows
         .iter()
         .filter(|r| r.blended > 0.0 && ((r.naive - r.blended) / r.blended).abs() > 0.1)
@@ -100,6 +116,10 @@ fn describe_rules(params: &Params) -> String {
         }
         Extrapolation::Reweighted => "customers without an answer take the answer mix of respondents with the same click channel",
         Extrapolation::Naive => "customers without an answer take the overall answer mix (naive)",
+        Extrapolation::Model if params.by_order_value => {
+            "every customer's true origin is estimated by the measurement model (strata: click channel and order-value quartile)"
+        }
+        Extrapolation::Model => "every customer's true origin is estimated by the measurement model (strata: click channel)",
     };
     format!("{}; {extrapolation}", order.join(" > "))
 }
