@@ -12,7 +12,7 @@ binomial standard error; with --check, exits 1 when the model misses the issue's
 (at least 43 of 50 seeds per channel, pooled coverage within 3 standard errors of 95%).
 
 Usage: bench/survey_truth.py [--seeds 50] [--first 1001] [--bin target/debug/upshot] [--check]
-       [--synth-args "--survey-world misspecified"]
+       [--synth-args "--survey-world misspecified"] [--param "response_ratio = 1.5"]
 """
 
 import argparse
@@ -33,12 +33,15 @@ def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def one_seed(binary, seed, work, synth_args):
+def one_seed(binary, seed, work, synth_args, params):
     data = os.path.join(work, "notebooks-data")
     run([binary, "synth", "--seed", str(seed), "--out", data, "--quiet"] + synth_args)
     exp = os.path.join(work, "experiments")
     os.makedirs(exp, exist_ok=True)
-    shutil.copy(os.path.join(ROOT, "experiments", "survey-attribution.toml"), exp)
+    config = open(os.path.join(ROOT, "experiments", "survey-attribution.toml")).read()
+    if params:
+        config = config.replace("[params]\n", "[params]\n" + "\n".join(params) + "\n", 1)
+    open(os.path.join(exp, "survey-attribution.toml"), "w").write(config)
     reports = os.path.join(work, "reports")
     run([binary, "run", os.path.join(exp, "survey-attribution.toml"), "--out", reports, "--quiet"])
     truth = json.load(open(os.path.join(data, "truth.json")))
@@ -70,6 +73,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "debug", "upshot"))
     ap.add_argument("--synth-args", default="")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--param", action="append", default=[], help='a [params] line to add, e.g. "response_ratio = 1.5"')
     args = ap.parse_args()
     synth_args = shlex.split(args.synth_args)
     hits = defaultdict(int)
@@ -77,7 +81,7 @@ def main():
     channels = []
     for seed in range(args.first, args.first + args.seeds):
         with tempfile.TemporaryDirectory() as work:
-            scored = one_seed(args.bin, seed, work, synth_args)
+            scored = one_seed(args.bin, seed, work, synth_args, args.param)
         for (channel, estimator), (est, lo, hi, true) in scored.items():
             if channel not in channels:
                 channels.append(channel)
@@ -85,7 +89,7 @@ def main():
             errors[(channel, estimator)].append((est - true) / true)
     n = args.seeds
     channels = [c for c in channels if c != "dark_paid_share"]
-    print(f"Survey vs truth.json: {n} seeds ({args.first}..{args.first + n - 1}) {args.synth_args}".rstrip())
+    print(f"Survey vs truth.json: {n} seeds ({args.first}..{args.first + n - 1}) {args.synth_args} {' '.join(args.param)}".rstrip())
     print()
     print("| channel | " + " | ".join(f"{e}: covered / mean error" for e in ESTIMATORS) + " |")
     print("|---|" + "---|" * len(ESTIMATORS))

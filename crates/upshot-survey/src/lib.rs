@@ -97,6 +97,10 @@ pub(crate) struct Estimates {
     pub fallback: Option<String>,
 }
 
+/// The default bound on the response ratio between customers without and with a paid click:
+/// off (response by true origin alone, unless known-origin customers identify the ratio).
+pub const DEFAULT_RESPONSE_RATIO: f64 = 1.0;
+
 /// Rule set 1 is always the naive estimate.
 pub(crate) const NAIVE: usize = 1;
 
@@ -123,6 +127,7 @@ fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
         params.answer_accuracy,
         params.by_order_value,
         uses_promo,
+        params.response_ratio,
     );
     if !chosen.converged {
         let rule_sets = [stratified, naive];
@@ -225,6 +230,7 @@ struct RawParams {
     precedence: Option<Vec<String>>,
     extrapolation: Option<String>,
     answer_accuracy: Option<toml::Value>,
+    response_ratio: Option<f64>,
     reweight_by: Option<Vec<String>>,
     draws: Option<usize>,
     level: Option<f64>,
@@ -255,6 +261,10 @@ pub struct Params {
     /// P(a mapped answer names the true origin), from an audit: a value or a `[low, high]` range
     /// \[unset: estimated from promo-code customers, else the range 0.6 to 1\].
     pub answer_accuracy: measurement::AccuracyConfig,
+    /// The sensitivity bound on response: customers of one origin without a paid click may answer
+    /// up to this factor more or less often than those with one; both ends are fitted and the
+    /// intervals span them, when the known-origin customers do not identify the ratio \[1: off\].
+    pub response_ratio: f64,
     /// Post-stratify by order-value quartile as well as click channel [false].
     pub by_order_value: bool,
     /// Bootstrap draws \[1000\].
@@ -329,6 +339,7 @@ impl Params {
             precedence,
             extrapolation,
             answer_accuracy,
+            response_ratio: raw.response_ratio.unwrap_or(DEFAULT_RESPONSE_RATIO),
             by_order_value: reweight_by.iter().any(|k| k == "order_value"),
             draws: raw.draws.unwrap_or(1000),
             level: raw.level.unwrap_or(0.95),
@@ -336,6 +347,12 @@ impl Params {
             pause_multiple: raw.pause_multiple.unwrap_or(2.0),
         };
         check_level(params.level)?;
+        if !(params.response_ratio >= 1.0 && params.response_ratio <= 4.0) {
+            return Err(SurveyError::Params(format!(
+                "`response_ratio = {}` must be from 1 (off) to 4: how many times more (or less) often customers without a paid click may answer than those of the same origin with one",
+                params.response_ratio
+            )));
+        }
         check_draws(params.draws, 200, 1000)?;
         if params.pause_multiple.is_nan() || params.pause_multiple < 1.0 {
             return Err(SurveyError::Params(format!("`pause_multiple = {}` must be at least 1", params.pause_multiple)));

@@ -51,6 +51,31 @@ pub struct Spec {
     pub by_order_value: bool,
     /// Promo-code customers have a known origin (the promo channel).
     pub known_origin: bool,
+    /// With [`Response::Origin`]: the response rate of customers without a paid click (click
+    /// channel organic/direct, the last channel) over that of the same origin's customers with
+    /// one: estimated from the known-origin customers, or fixed (1 is the plain model; the
+    /// sensitivity bound fits the ends of `response_ratio`).
+    pub no_click: Ratio,
+}
+
+/// The no-click response ratio of a [`Spec`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ratio {
+    /// From the known-origin customers with and without a paid click (Mantel-Haenszel).
+    Estimated,
+    /// Fixed.
+    Fixed(f64),
+}
+
+impl Spec {
+    /// The response rate of origin `o`'s customers with click channel `click` under `fit`.
+    fn rate(&self, fit: &Fit, cells: &Cells, o: usize, click: usize) -> f64 {
+        match self.response {
+            Response::Origin if click + 1 == cells.channels => (fit.response[o] * fit.no_click_ratio).min(1.0 - EDGE),
+            Response::Origin => fit.response[o],
+            Response::Click => fit.response[click],
+        }
+    }
 }
 
 /// The smallest accuracy a fit may reach: below it, "the answer names the origin" is no longer
@@ -71,6 +96,8 @@ pub struct Fit {
     pub unmapped: Vec<f64>,
     /// P(a mapped answer names the true origin).
     pub accuracy: f64,
+    /// Response of customers without a paid click over that of the same origin's with one.
+    pub no_click_ratio: f64,
     /// Log-likelihood of the data (weighted by the cells' customers).
     pub loglik: f64,
     /// EM iterations run.
@@ -285,6 +312,52 @@ fn known_accuracy(cells: &Cells, w: &[f64]) -> Option<f64> {
     (named > 0.0).then(|| correct / named)
 }
 
+/// The no-click response ratio's limits in a fit.
+const RATIO_LIMITS: (f64, f64) = (0.25, 4.0);
+
+/// Known-origin customers surveyed, with a paid click and without one.
+fn known_surveyed(cells: &Cells, w: &[f64]) -> (f64, f64) {
+    let (mut paid, mut none) = (0.0, 0.0);
+    for (cell, &weight) in cells.cells.iter().zip(w) {
+        if cell.known.is_some() && cell.state != State::NotSurveyed {
+            if cell.click + 1 == cells.channels {
+                none += weight;
+            } else {
+                paid += weight;
+            }
+        }
+    }
+    (paid, none)
+}
+
+/// The Mantel-Haenszel risk ratio of answering, without a paid click over with one, across the
+/// known origins (each origin a stratum): sum y_none n_paid / N over sum y_paid n_none / N.
+fn known_ratio(cells: &Cells, w: &[f64]) -> Option<f64> {
+    let k = cells.origins;
+    // Per origin: [answered paid, surveyed paid, answered none, surveyed none].
+    let mut t = vec![[0.0f64; 4]; k];
+    for (cell, &weight) in cells.cells.iter().zip(w) {
+        let Some(o) = cell.known else { continue };
+        if cell.state == State::NotSurveyed {
+            continue;
+        }
+        let none = usize::from(cell.click + 1 == cells.channels) * 2;
+        t[o][none + 1] += weight;
+        if cell.state != State::NoResponse {
+            t[o][none] += weight;
+        }
+    }
+    let (mut top, mut bottom) = (0.0, 0.0);
+    for [yp, np, yn, nn] in t {
+        let all = np + nn;
+        if all > 0.0 {
+            top += yn * np / all;
+            bottom += yp * nn / all;
+        }
+    }
+    (top > 0.0 && bottom > 0.0).then(|| top / bottom)
+}
+
 /// Fits `spec` to the cells with `population_weights` customers per population cell, starting
 /// from `start` (the point fit, for bootstrap draws) or from a neutral start.
 ///
@@ -308,12 +381,19 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
         Accuracy::Estimated => known_accuracy(cells, &w).unwrap_or(0.8),
     }
     .clamp(ACCURACY_FLOOR, 1.0 - EDGE);
+    // Estimated the same way: from the known-origin customers with and without a paid click.
+    let ratio = match (spec.response, spec.no_click) {
+        (Response::Click, _) => 1.0,
+        (Response::Origin, Ratio::Fixed(t)) => t,
+        (Response::Origin, Ratio::Estimated) => known_ratio(cells, &w).unwrap_or(1.0),
+    }
+    .clamp(RATIO_LIMITS.0, RATIO_LIMITS.1);
     let current = match start {
         Some(s) if s.mix.len() == strata * k && s.response.len() == response_len => s.clone(),
         // Mixtures have local maxima: a cold fit tries three starts and keeps the best.
         _ => {
-            let starts = [initial(cells, &w, spec, accuracy, 0.0), initial(cells, &w, spec, accuracy, 0.01), {
-                let mut uniform = initial(cells, &w, spec, accuracy, 0.0);
+            let starts = [initial(cells, &w, spec, (accuracy, ratio), 0.0), initial(cells, &w, spec, (accuracy, ratio), 0.01), {
+                let mut uniform = initial(cells, &w, spec, (accuracy, ratio), 0.0);
                 uniform.mix.fill(1.0 / k.max(1) as f64);
                 uniform
             }];
@@ -329,6 +409,10 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
     };
     let mut current = current;
     current.accuracy = accuracy;
+    current.no_click_ratio = ratio;
+    if spec.response == Response::Origin {
+        current.response.iter_mut().for_each(|r| *r = r.min(0.95 / ratio));
+    }
     // Silent strata: the click channel's origin when it is one.
     for s in 0..strata {
         if cells.silent[s] {
@@ -342,7 +426,7 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
             }
         }
     }
-    let em = Em { cells, w: &w, spec, k, strata };
+    let em = Em { cells, w: &w, spec, k, strata, ratio };
     let mut theta = em.pack(&current);
     let mut previous = f64::NEG_INFINITY;
     let mut converged = false;
@@ -386,7 +470,7 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
 /// A start near the answer: each stratum's answer mix with the misclassification undone (the
 /// uniform confusion matrix inverts in closed form), shares below `floor` raised to it (a share
 /// at zero stays at zero under EM); response rates from the whole survey.
-fn initial(cells: &Cells, w: &[f64], spec: &Spec, accuracy: f64, floor: f64) -> Fit {
+fn initial(cells: &Cells, w: &[f64], spec: &Spec, (accuracy, ratio): (f64, f64), floor: f64) -> Fit {
     let (k, strata) = (cells.origins, cells.strata);
     let mut answers = vec![0.0; strata * k];
     let (mut surveyed, mut responded, mut unmapped) = (0.0, 0.0, 0.0);
@@ -428,6 +512,7 @@ fn initial(cells: &Cells, w: &[f64], spec: &Spec, accuracy: f64, floor: f64) -> 
         }
     }
     let rate = if surveyed > 0.0 { (responded / surveyed).clamp(0.05, 0.95) } else { 0.5 };
+    let rate = if spec.response == Response::Origin { rate.min(0.95 / ratio) } else { rate };
     let response_len = match spec.response {
         Response::Origin => k,
         Response::Click => cells.channels,
@@ -437,6 +522,7 @@ fn initial(cells: &Cells, w: &[f64], spec: &Spec, accuracy: f64, floor: f64) -> 
         response: vec![rate; response_len],
         unmapped: vec![if responded > 0.0 { (unmapped / responded).clamp(0.001, 0.5) } else { 0.01 }; k],
         accuracy,
+        no_click_ratio: ratio,
         loglik: f64::NEG_INFINITY,
         iterations: 0,
         converged: false,
@@ -455,6 +541,7 @@ struct Em<'a> {
     spec: &'a Spec,
     k: usize,
     strata: usize,
+    ratio: f64,
 }
 
 impl Em<'_> {
@@ -480,6 +567,7 @@ impl Em<'_> {
             response: theta[m..m + r].to_vec(),
             unmapped: theta[m + r..].to_vec(),
             accuracy,
+            no_click_ratio: self.ratio,
             loglik: f64::NEG_INFINITY,
             iterations: 0,
             converged: false,
@@ -513,6 +601,10 @@ impl Em<'_> {
         let mut mix_sum = vec![0.0; strata * k];
         let mut surveyed = vec![0.0; response_len];
         let mut responded = vec![0.0; response_len];
+        // With a no-click ratio: the origin's tallies of customers without a paid click.
+        let mut surveyed_no_click = vec![0.0; k];
+        let mut responded_no_click = vec![0.0; k];
+        let scaled = spec.response == Response::Origin && self.ratio != 1.0;
         let mut responded_by_origin = vec![0.0; k];
         let mut unmapped = vec![0.0; k];
         let mut loglik = 0.0;
@@ -520,11 +612,8 @@ impl Em<'_> {
             if weight <= 0.0 {
                 continue;
             }
-            let rate = |o: usize| match spec.response {
-                Response::Origin => current.response[o],
-                Response::Click => current.response[cell.click],
-            };
-            let lik = |o: usize| likelihood(cell.state, o, rate(o), current.unmapped[o], accuracy, k);
+            let lik =
+                |o: usize| likelihood(cell.state, o, spec.rate(&current, cells, o, cell.click), current.unmapped[o], accuracy, k);
             match cell.known {
                 Some(o) => {
                     post.fill(0.0);
@@ -556,10 +645,15 @@ impl Em<'_> {
             let answered = cell.state != State::NoResponse;
             match spec.response {
                 Response::Origin => {
+                    let (s, r) = if scaled && cell.click + 1 == cells.channels {
+                        (&mut surveyed_no_click, &mut responded_no_click)
+                    } else {
+                        (&mut surveyed, &mut responded)
+                    };
                     for o in 0..k {
-                        surveyed[o] += weight * post[o];
+                        s[o] += weight * post[o];
                         if answered {
-                            responded[o] += weight * post[o];
+                            r[o] += weight * post[o];
                         }
                     }
                 }
@@ -592,9 +686,18 @@ impl Em<'_> {
                 }
             }
         }
-        for (r, (&yes, &all)) in next.response.iter_mut().zip(responded.iter().zip(&surveyed)) {
-            if all > 0.0 {
-                *r = (yes / all).clamp(EDGE, 1.0 - EDGE);
+        if scaled {
+            for o in 0..k {
+                let tallies = [responded[o], surveyed[o], responded_no_click[o], surveyed_no_click[o]];
+                if let Some(r) = scaled_rate(tallies, self.ratio) {
+                    next.response[o] = r;
+                }
+            }
+        } else {
+            for (r, (&yes, &all)) in next.response.iter_mut().zip(responded.iter().zip(&surveyed)) {
+                if all > 0.0 {
+                    *r = (yes / all).clamp(EDGE, 1.0 - EDGE);
+                }
             }
         }
         for (u, (&yes, &all)) in next.unmapped.iter_mut().zip(unmapped.iter().zip(&responded_by_origin)) {
@@ -604,6 +707,34 @@ impl Em<'_> {
         }
         (self.pack(&next), loglik)
     }
+}
+
+/// The maximum-likelihood response rate r of one origin when customers with a paid click answer
+/// with r and those without with `ratio` x r: `tallies` = [answered, surveyed] with a paid click,
+/// then without. The score is decreasing in r, so bisection on it finds the one root.
+fn scaled_rate(tallies: [f64; 4], ratio: f64) -> Option<f64> {
+    let [yes, all, yes_nc, all_nc] = tallies;
+    if all + all_nc <= 0.0 {
+        return None;
+    }
+    let score = |r: f64| {
+        let no = all - yes;
+        let no_nc = all_nc - yes_nc;
+        (yes + yes_nc) / r - no / (1.0 - r) - no_nc * ratio / (1.0 - ratio * r)
+    };
+    let (mut low, mut high) = (EDGE, (1.0 / ratio).min(1.0) - EDGE);
+    for _ in 0..100 {
+        let mid = 0.5 * (low + high);
+        if score(mid) > 0.0 {
+            low = mid;
+        } else {
+            high = mid;
+        }
+        if high - low < 1e-13 {
+            break;
+        }
+    }
+    Some(0.5 * (low + high))
 }
 
 /// Customers and first-order revenue per channel under a fit: every customer's origin
@@ -631,10 +762,7 @@ pub fn attribution(
                     let row = &fit.mix[cell.stratum * k..(cell.stratum + 1) * k];
                     let mut total = 0.0;
                     for o in 0..k {
-                        let r = match spec.response {
-                            Response::Origin => fit.response[o],
-                            Response::Click => fit.response[cell.click],
-                        };
+                        let r = spec.rate(fit, cells, o, cell.click);
                         post[o] = row[o] * likelihood(cell.state, o, r, fit.unmapped[o], fit.accuracy, k);
                         total += post[o];
                     }
@@ -658,6 +786,7 @@ pub fn attribution(
                     Response::Click => None,
                 })
                 .collect(),
+            no_click_ratio: (spec.response == Response::Origin).then_some(fit.no_click_ratio),
         }),
         ..Attribution::empty(n)
     };
@@ -745,6 +874,29 @@ pub enum AccuracySource {
     },
 }
 
+/// Where the no-click response ratio of the reported fits comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RatioSource {
+    /// Estimated from known-origin customers surveyed with a paid click (`paid`) and without.
+    Estimated {
+        /// Known-origin customers surveyed with a paid click.
+        paid: f64,
+        /// Known-origin customers surveyed without one.
+        none: f64,
+    },
+    /// Not identified: the bound's ends are fitted and the intervals span them.
+    Bounded {
+        /// The configured bound (`response_ratio`).
+        ratio: f64,
+        /// Known-origin customers surveyed with a paid click.
+        paid: f64,
+        /// Known-origin customers surveyed without one.
+        none: f64,
+    },
+    /// Not identified and no bound: response by origin alone is assumed (`response_ratio = 1`).
+    Assumed,
+}
+
 /// Which response models the reported intervals hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseChoice {
@@ -763,6 +915,8 @@ pub struct Chosen {
     pub variants: Vec<(Spec, Fit)>,
     /// The accuracy's source.
     pub accuracy: AccuracySource,
+    /// Where the no-click response ratio comes from.
+    pub ratio: RatioSource,
     /// Which response model(s).
     pub response: ResponseChoice,
     /// Log-likelihoods of the two response models at the first variant's accuracy.
@@ -785,10 +939,30 @@ pub fn choose(
     accuracy: AccuracyConfig,
     by_order_value: bool,
     known_origin: bool,
+    response_ratio: f64,
 ) -> Chosen {
-    let base = Spec { origins, response: Response::Origin, accuracy: Accuracy::Estimated, by_order_value, known_origin };
+    let base = Spec {
+        origins,
+        response: Response::Origin,
+        accuracy: Accuracy::Estimated,
+        by_order_value,
+        known_origin,
+        no_click: Ratio::Fixed(1.0),
+    };
     let cells = Cells::new(population, &base);
     let known = known_respondents(population, &cells);
+    let (paid, none) = known_surveyed(&cells, &population.counts());
+    let ratio_source = if paid >= MIN_KNOWN_RESPONDENTS && none >= MIN_KNOWN_RESPONDENTS {
+        RatioSource::Estimated { paid, none }
+    } else if response_ratio > 1.0 {
+        RatioSource::Bounded { ratio: response_ratio, paid, none }
+    } else {
+        RatioSource::Assumed
+    };
+    let base = match ratio_source {
+        RatioSource::Estimated { .. } => Spec { no_click: Ratio::Estimated, ..base },
+        _ => base,
+    };
     let grid =
         |low: f64, high: f64| -> Vec<f64> { (0..GRID).map(|i| low + (high - low) * i as f64 / (GRID - 1) as f64).collect() };
     let estimated_counts = cells.count(&base).counts();
@@ -845,11 +1019,23 @@ pub fn choose(
             variants.push((spec, f));
         }
     }
+    // Not identified (too few known-origin customers with or without a paid click): response by
+    // origin may also differ between customers with and without a paid click, by up to
+    // `response_ratio` either way; both ends are fitted at the point accuracy and the intervals
+    // span them.
+    if matches!(ratio_source, RatioSource::Bounded { .. }) && responses.contains(&Response::Origin) {
+        for ratio in [1.0 / response_ratio, response_ratio] {
+            let spec = Spec { accuracy: primary, no_click: Ratio::Fixed(ratio), ..base.clone() };
+            let f = fit(&cells, &counts, &spec, None);
+            variants.push((spec, f));
+        }
+    }
     // The point variant leads whichever response model it uses.
     let converged = variants.iter().all(|(_, f)| f.converged);
     Chosen {
         variants,
         accuracy: source,
+        ratio: ratio_source,
         response,
         loglik_origin: origin_fit.loglik,
         loglik_click: click_fit.loglik,
@@ -879,8 +1065,26 @@ mod tests {
 
     const CHANNELS: [&str; 4] = ["google_search", "youtube", "influencers", "organic"];
 
+    #[test]
+    fn the_scaled_response_rate_is_the_maximum_likelihood_one() {
+        // Expected counts from r = 0.4 with a paid click and 1.5 x 0.4 = 0.6 without.
+        let r = scaled_rate([400.0, 1000.0, 300.0, 500.0], 1.5).expect("a rate");
+        assert!((r - 0.4).abs() < 1e-9, "{r}");
+        // Ratio 1: the pooled share.
+        let r = scaled_rate([400.0, 1000.0, 300.0, 500.0], 1.0).expect("a rate");
+        assert!((r - 700.0 / 1500.0).abs() < 1e-9, "{r}");
+        assert_eq!(scaled_rate([0.0; 4], 1.5), None);
+    }
+
     fn spec(accuracy: Accuracy, response: Response) -> Spec {
-        Spec { origins: vec![0, 1, 2, 3], response, accuracy, by_order_value: false, known_origin: true }
+        Spec {
+            origins: vec![0, 1, 2, 3],
+            response,
+            accuracy,
+            by_order_value: false,
+            known_origin: true,
+            no_click: Ratio::Fixed(1.0),
+        }
     }
 
     /// Exact expected counts (no noise) of a world the model describes: the fit must give the

@@ -179,6 +179,8 @@ pub struct Fitted {
     /// Response rate by true origin, per channel (`None` for channels that are no origin, and for
     /// every channel when response depends on the click channel).
     pub response_by_origin: Vec<Option<f64>>,
+    /// Response without a paid click over response with one, same origin (response by origin only).
+    pub no_click_ratio: Option<f64>,
 }
 
 /// Attributes customers with `weights` (customers per cell) and `revenue` (per cell).

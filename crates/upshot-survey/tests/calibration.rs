@@ -192,7 +192,7 @@ mod model_world {
         seed: u64,
     ) -> ([f64; 5], [(f64, f64); 5], measurement::Chosen) {
         let origins: Vec<usize> = (0..5).collect();
-        let chosen = measurement::choose(population, origins, accuracy, false, true);
+        let chosen = measurement::choose(population, origins, accuracy, false, true, upshot_survey::DEFAULT_RESPONSE_RATIO);
         let cells = &chosen.cells;
         let points: Vec<_> = chosen
             .variants

@@ -5,7 +5,7 @@ use upshot_result::format::{count, number, percent};
 use upshot_result::{Cell as TableCell, Format, Metric, Segment, Table, Unit, names};
 
 use super::{Ctx, reported_interval};
-use crate::measurement::{AccuracySource, Chosen, ResponseChoice};
+use crate::measurement::{AccuracySource, Chosen, RatioSource, ResponseChoice};
 
 /// The model's metrics (accuracy, response by true origin), its table and its warnings.
 pub(super) fn section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut Vec<String>) -> Option<Table> {
@@ -71,6 +71,14 @@ pub(super) fn section(ctx: &Ctx<'_>, metrics: &mut Vec<Metric>, warnings: &mut V
         )),
         _ => {}
     }
+    if let RatioSource::Bounded { ratio, paid, none } = chosen.ratio {
+        warnings.push(format!(
+            "Measurement model: whether customers without a paid click answer more or less often than those of the same origin with one is not identified ({} known-origin customers surveyed with a paid click, {} without, at least 30 of each needed), so the configured `response_ratio` bound is fitted at both ends (1/{r} and {r}) and the intervals span them.",
+            count(paid),
+            count(none),
+            r = number(ratio, 2)
+        ));
+    }
     if chosen.response == ResponseChoice::Both {
         warnings.push(format!(
             "Measurement model: the data cannot tell whether response depends on the true origin or on the click channel (log-likelihoods {} vs {}), so the intervals span both.",
@@ -123,8 +131,27 @@ pub(super) fn context(ctx: &Ctx<'_>) -> Option<String> {
             "the data cannot tell response by true origin from response by click channel: intervals span both".into()
         }
     };
+    let ratio = match (chosen.ratio, chosen.response) {
+        (_, ResponseChoice::Click) => String::new(),
+        (RatioSource::Estimated { paid, none }, _) => format!(
+            "; customers without a paid click answer {}x as often as those of the same origin with one (estimated with {} and {} known-origin customers surveyed)",
+            number(fitted.no_click_ratio.unwrap_or(1.0), 2),
+            count(none),
+            count(paid)
+        ),
+        (RatioSource::Bounded { ratio, .. }, _) => {
+            format!(
+                "; response of customers without a paid click bounded within {}x either way of their origin's rate (`response_ratio`)",
+                number(ratio, 2)
+            )
+        }
+        (RatioSource::Assumed, _) => {
+            "; response by true origin alone, with or without a paid click (not identified: set `response_ratio` to bound it)"
+                .into()
+        }
+    };
     Some(format!(
-        "Measurement model: each customer's true origin is a latent class mixed per click channel; mapped answers name it with the answer accuracy and each other origin equally often; {accuracy}; {response}; {} origins, {} strata, {} parameters for {} free shares in the data. Beside it: the post-stratified estimate (answers taken as true) and Fairing's naive count.",
+        "Measurement model: each customer's true origin is a latent class mixed per click channel; mapped answers name it with the answer accuracy and each other origin equally often; {accuracy}; {response}{ratio}; {} origins, {} strata, {} parameters for {} free shares in the data. Beside it: the post-stratified estimate (answers taken as true) and Fairing's naive count.",
         id.origins, id.strata, id.parameters, id.degrees_of_freedom
     ))
 }
