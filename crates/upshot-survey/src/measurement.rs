@@ -68,6 +68,14 @@ pub enum Ratio {
 }
 
 impl Spec {
+    /// Response rates a fit holds: one per origin, or one per click channel.
+    fn response_len(&self, cells: &Cells) -> usize {
+        match self.response {
+            Response::Origin => cells.origins,
+            Response::Click => cells.channels,
+        }
+    }
+
     /// The response rate of origin `o`'s customers with click channel `click` under `fit`.
     fn rate(&self, fit: &Fit, cells: &Cells, o: usize, click: usize) -> f64 {
         match self.response {
@@ -368,10 +376,7 @@ fn known_ratio(cells: &Cells, w: &[f64]) -> Option<f64> {
 pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option<&Fit>) -> Fit {
     let w = cells.weights(population_weights);
     let (k, strata) = (cells.origins, cells.strata);
-    let response_len = match spec.response {
-        Response::Origin => k,
-        Response::Click => cells.channels,
-    };
+    let response_len = spec.response_len(cells);
     // Estimated: from the known-origin respondents alone, in closed form (their answers name
     // their origin or not). Estimating it jointly with the free per-stratum mixes would let those
     // mixes absorb wrong answers as real origins (a true zero can only be over-estimated), which
@@ -513,10 +518,7 @@ fn initial(cells: &Cells, w: &[f64], spec: &Spec, (accuracy, ratio): (f64, f64),
     }
     let rate = if surveyed > 0.0 { (responded / surveyed).clamp(0.05, 0.95) } else { 0.5 };
     let rate = if spec.response == Response::Origin { rate.min(0.95 / ratio) } else { rate };
-    let response_len = match spec.response {
-        Response::Origin => k,
-        Response::Click => cells.channels,
-    };
+    let response_len = spec.response_len(cells);
     Fit {
         mix,
         response: vec![rate; response_len],
@@ -546,10 +548,7 @@ struct Em<'a> {
 
 impl Em<'_> {
     fn response_len(&self) -> usize {
-        match self.spec.response {
-            Response::Origin => self.k,
-            Response::Click => self.cells.channels,
-        }
+        self.spec.response_len(self.cells)
     }
 
     fn pack(&self, fit: &Fit) -> Vec<f64> {
