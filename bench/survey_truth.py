@@ -6,7 +6,8 @@ For each seed: `upshot synth --seed N` (small scale), the sample survey config
 customers compared with its true-origin new customers (truth.json `origins`), for the three
 estimators result.json reports: the measurement model (the default), the post-stratified
 estimate (`segment.estimator = "post_stratified"`) and Fairing's naive count
-(`segment.estimator = "naive"`). Prints, per channel and estimator, how many seeds' 95%
+(`segment.estimator = "naive"`), and the model's interval widened to the wrong-answer bound
+(`blended_customers_bound`, "bound"). Prints, per channel and estimator, how many seeds' 95%
 intervals hold the truth and the mean relative error, then the pooled coverage with its
 binomial standard error; with --check, exits 1 when the model misses the issue's goal
 (at least 43 of 50 seeds per channel, pooled coverage within 3 standard errors of 95%).
@@ -26,7 +27,7 @@ import tempfile
 from collections import defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ESTIMATORS = ["model", "post_stratified", "naive"]
+ESTIMATORS = ["model", "bound", "post_stratified", "naive"]
 
 
 def run(cmd):
@@ -50,9 +51,9 @@ def one_seed(binary, seed, work, synth_args, params):
     for origin in truth["origins"]:
         channel, true = origin["channel"], origin["new_customers"]
         for m in result["metrics"]:
-            if m["name"] != "blended_customers" or m["segment"].get("channel") != channel:
+            if m["name"] not in ("blended_customers", "blended_customers_bound") or m["segment"].get("channel") != channel:
                 continue
-            estimator = m["segment"].get("estimator", "model")
+            estimator = "bound" if m["name"] == "blended_customers_bound" else m["segment"].get("estimator", "model")
             lo, hi = m.get("ci_low"), m.get("ci_high")
             out[(channel, estimator)] = (m["estimate"], lo, hi, true)
     # The headline's "X% of organic customers came from paid channels".
@@ -78,6 +79,7 @@ def main():
     synth_args = shlex.split(args.synth_args)
     hits = defaultdict(int)
     errors = defaultdict(list)
+    widths = defaultdict(list)
     channels = []
     for seed in range(args.first, args.first + args.seeds):
         with tempfile.TemporaryDirectory() as work:
@@ -87,12 +89,14 @@ def main():
                 channels.append(channel)
             hits[(channel, estimator)] += int(lo is not None and hi is not None and lo <= true <= hi)
             errors[(channel, estimator)].append((est - true) / true)
+            if lo is not None and hi is not None:
+                widths[(channel, estimator)].append((hi - lo) / true)
     n = args.seeds
     channels = [c for c in channels if c != "dark_paid_share"]
     print(f"Survey vs truth.json: {n} seeds ({args.first}..{args.first + n - 1}) {args.synth_args} {' '.join(args.param)}".rstrip())
     print()
-    print("| channel | " + " | ".join(f"{e}: covered / mean error" for e in ESTIMATORS) + " |")
-    print("|---|" + "---|" * len(ESTIMATORS))
+    print("| channel | " + " | ".join(f"{e}: covered / mean error" for e in ESTIMATORS) + " | mean interval width / truth: model, bound |")
+    print("|---|" + "---|" * (len(ESTIMATORS) + 1))
     for channel in channels:
         cells = []
         for e in ESTIMATORS:
@@ -101,14 +105,18 @@ def main():
                 cells.append("n/a")
                 continue
             cells.append(f"{hits[(channel, e)]}/{n} / {100 * sum(errs) / len(errs):+.1f}%")
+        w = [widths.get((channel, e), []) for e in ("model", "bound")]
+        cells.append(", ".join(f"{100 * sum(x) / len(x):.0f}%" if x else "n/a" for x in w))
         print(f"| {channel} | " + " | ".join(cells) + " |")
     if ("dark_paid_share", "model") in errors:
         errs = errors[("dark_paid_share", "model")]
-        print(f"| headline: organic customers from paid (dark_paid_share) | {hits[('dark_paid_share', 'model')]}/{n} / {100 * sum(errs) / len(errs):+.1f}% | | |")
+        print(f"| headline: organic customers from paid (dark_paid_share) | {hits[('dark_paid_share', 'model')]}/{n} / {100 * sum(errs) / len(errs):+.1f}% | | | | |")
     se = math.sqrt(0.95 * 0.05 / (n * len(channels)))
     print()
     ok = True
     for e in ESTIMATORS:
+        if not any((c, e) in errors for c in channels):
+            continue
         pooled = sum(hits[(c, e)] for c in channels) / (n * len(channels))
         print(f"pooled 95% coverage, {e}: {100 * pooled:.1f}% (binomial SE {100 * se:.1f} points)")
         if e == "model":

@@ -242,6 +242,9 @@ pub mod names {
         SURVEY_SHARE = "survey_share";
         /// Survey: customers blended from answers and clicks.
         BLENDED_CUSTOMERS = "blended_customers";
+        /// Survey measurement model: blended customers with the interval widened to the
+        /// wrong-answer bound (accuracy by origin, concentrated wrong answers).
+        BLENDED_CUSTOMERS_BOUND = "blended_customers_bound";
         /// Survey: share of blended customers.
         BLENDED_SHARE = "blended_share";
         /// Survey: revenue of blended customers.

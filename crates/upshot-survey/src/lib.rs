@@ -89,6 +89,8 @@ pub(crate) struct Estimates {
     /// Rule sets whose intervals are joined for the reported estimate (0 and the model's other
     /// variants).
     pub reported: Vec<usize>,
+    /// Rule sets of the wrong-answer bound's corners (their span with `reported` is the bound).
+    pub bound: Vec<usize>,
     /// Rule set of the post-stratified estimate, when it is not the reported one.
     pub stratified: Option<usize>,
     /// The measurement model's fit, when it was asked for.
@@ -100,6 +102,10 @@ pub(crate) struct Estimates {
 /// The default bound on the response ratio between customers without and with a paid click:
 /// off (response by true origin alone, unless known-origin customers identify the ratio).
 pub const DEFAULT_RESPONSE_RATIO: f64 = 1.0;
+
+/// The default wrong-answer bound: accuracy by origin within 10 points of the fitted one, at most
+/// half of one origin's wrong answers naming one other origin (twice the even share with five).
+pub const DEFAULT_ANSWER_BOUND: measurement::AnswerBound = measurement::AnswerBound { spread: 0.1, share: 0.5 };
 
 /// Rule set 1 is always the naive estimate.
 pub(crate) const NAIVE: usize = 1;
@@ -118,7 +124,7 @@ fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
         let rule_sets = [rules, naive];
         let points = rule_sets.iter().map(attribute).collect();
         let draws = model::bootstrap(population, &rule_sets, params.draws, seed.0);
-        return Estimates { points, draws, reported: vec![0], stratified: None, model: None, fallback: None };
+        return Estimates { points, draws, reported: vec![0], bound: Vec::new(), stratified: None, model: None, fallback: None };
     }
     let uses_promo = params.precedence.contains(&Source::Promo);
     let chosen = measurement::choose(
@@ -128,6 +134,7 @@ fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
         params.by_order_value,
         uses_promo,
         params.response_ratio,
+        params.answer_bound,
     );
     if !chosen.converged {
         let rule_sets = [stratified, naive];
@@ -138,6 +145,7 @@ fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
             points,
             draws,
             reported: vec![0],
+            bound: Vec::new(),
             stratified: None,
             model: Some(chosen),
             fallback: Some(format!(
@@ -162,8 +170,18 @@ fn estimate(population: &Population, params: &Params, seed: Seed) -> Estimates {
         out.extend(chosen.variants[1..].iter().map(refit));
         out
     });
+    // The bound's corners: fitted at the point, their draws the point variant's moved by the
+    // corner's shift (what the data cannot tell adds to sampling error, it does not resample).
+    let corners: Vec<model::Attribution> = chosen.corners.iter().map(model_point).collect();
+    let mut draws = draws;
+    for draw in &mut draws {
+        let moved: Vec<model::Attribution> = corners.iter().map(|c| model::moved(&draw[0], &points[0], c)).collect();
+        draw.extend(moved);
+    }
     let reported = std::iter::once(0).chain(3..points.len()).collect();
-    Estimates { points, draws, reported, stratified: Some(2), model: Some(chosen), fallback: None }
+    let bound = (points.len()..points.len() + corners.len()).collect();
+    points.extend(corners);
+    Estimates { points, draws, reported, bound, stratified: Some(2), model: Some(chosen), fallback: None }
 }
 
 /// The channels a customer can truly come from: every channel an answer names, and every
@@ -231,6 +249,8 @@ struct RawParams {
     extrapolation: Option<String>,
     answer_accuracy: Option<toml::Value>,
     response_ratio: Option<f64>,
+    accuracy_spread: Option<f64>,
+    confusion_share: Option<f64>,
     reweight_by: Option<Vec<String>>,
     draws: Option<usize>,
     level: Option<f64>,
@@ -265,6 +285,11 @@ pub struct Params {
     /// up to this factor more or less often than those with one; both ends are fitted and the
     /// intervals span them, when the known-origin customers do not identify the ratio \[1: off\].
     pub response_ratio: f64,
+    /// The wrong-answer bound: each origin's accuracy may differ from the fitted one by up to
+    /// `spread` either way, and up to `share` of one origin's wrong answers may name one other
+    /// origin; both corners are fitted for every origin and the intervals span them \[0.1 and
+    /// 0.5; 0 and 0 turn it off\].
+    pub answer_bound: measurement::AnswerBound,
     /// Post-stratify by order-value quartile as well as click channel [false].
     pub by_order_value: bool,
     /// Bootstrap draws \[1000\].
@@ -340,6 +365,10 @@ impl Params {
             extrapolation,
             answer_accuracy,
             response_ratio: raw.response_ratio.unwrap_or(DEFAULT_RESPONSE_RATIO),
+            answer_bound: measurement::AnswerBound {
+                spread: raw.accuracy_spread.unwrap_or(DEFAULT_ANSWER_BOUND.spread),
+                share: raw.confusion_share.unwrap_or(DEFAULT_ANSWER_BOUND.share),
+            },
             by_order_value: reweight_by.iter().any(|k| k == "order_value"),
             draws: raw.draws.unwrap_or(1000),
             level: raw.level.unwrap_or(0.95),
@@ -351,6 +380,19 @@ impl Params {
             return Err(SurveyError::Params(format!(
                 "`response_ratio = {}` must be from 1 (off) to 4: how many times more (or less) often customers without a paid click may answer than those of the same origin with one",
                 params.response_ratio
+            )));
+        }
+        let bound = params.answer_bound;
+        if !(bound.spread >= 0.0 && bound.spread <= 0.3) {
+            return Err(SurveyError::Params(format!(
+                "`accuracy_spread = {}` must be from 0 (off) to 0.3: how far one origin's answer accuracy may sit from the fitted one",
+                bound.spread
+            )));
+        }
+        if !(bound.share >= 0.0 && bound.share <= 1.0) {
+            return Err(SurveyError::Params(format!(
+                "`confusion_share = {}` must be from 0 to 1: the largest share of one origin's wrong answers that may name one other channel (at or below an even spread it is off)",
+                bound.share
             )));
         }
         check_draws(params.draws, 200, 1000)?;
@@ -444,6 +486,7 @@ mod tests {
         assert_eq!(p.answer_accuracy, measurement::AccuracyConfig::Unset);
         assert_eq!((p.draws, p.level, p.pause_multiple, p.by_order_value), (1000, 0.95, 2.0, false));
         assert_eq!(p.target_cac, TargetCac::None);
+        assert_eq!(p.answer_bound, measurement::AnswerBound { spread: 0.1, share: 0.5 });
     }
 
     #[test]
@@ -473,6 +516,10 @@ mod tests {
         assert!(err.contains("answer_accuracy = 0.4") && err.contains("above 0.5"), "{err}");
         assert!(params(&format!("{MAP}answer_accuracy = [0.9, 0.8]")).is_err());
         assert!(params(&format!("{MAP}answer_accuracy = \"high\"")).is_err());
+        let err = params(&format!("{MAP}accuracy_spread = 0.5")).expect_err("spread").to_string();
+        assert!(err.contains("accuracy_spread = 0.5") && err.contains("0.3"), "{err}");
+        let err = params(&format!("{MAP}confusion_share = 1.2")).expect_err("share").to_string();
+        assert!(err.contains("confusion_share = 1.2"), "{err}");
         let err = params(&format!("{MAP}[promo_codes]\nANNA10 = \"influencers\"\n")).expect_err("promo channel").to_string();
         assert!(err.contains("promo_codes.ANNA10") && err.contains("influencers"), "{err}");
     }

@@ -56,6 +56,84 @@ pub struct Spec {
     /// one: estimated from the known-origin customers, or fixed (1 is the plain model; the
     /// sensitivity bound fits the ends of `response_ratio`).
     pub no_click: Ratio,
+    /// A corner of the wrong-answer bound ([`AnswerBound`]): accuracy by origin and wrong answers
+    /// concentrated on, or kept away from, one origin; `None` is the model as stated (one accuracy,
+    /// wrong answers spread evenly).
+    pub tilt: Option<Tilt>,
+}
+
+/// One corner of the wrong-answer bound, for one origin: its count as low as the bound allows
+/// (`low`: its own answers more accurate, the others' less, and as many of their wrong answers
+/// as the bound allows naming it) or as high (the reverse).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tilt {
+    /// Origin index (into [`Spec::origins`]).
+    pub origin: usize,
+    /// The low corner (else the high one).
+    pub low: bool,
+    /// The bound.
+    pub bound: AnswerBound,
+}
+
+/// How far answers may depart from "one accuracy, wrong answers spread evenly" (the model's
+/// statement, which the data cannot check without known-origin customers of every origin):
+/// each origin's accuracy within `spread` of the fitted one, and at most `share` of one origin's
+/// wrong answers naming any one other origin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnswerBound {
+    /// Largest difference between an origin's accuracy and the fitted one.
+    pub spread: f64,
+    /// Largest share of an origin's wrong answers that name one other origin.
+    pub share: f64,
+}
+
+impl AnswerBound {
+    /// No bound: the model as stated.
+    pub const OFF: AnswerBound = AnswerBound { spread: 0.0, share: 0.0 };
+
+    /// Whether the bound moves anything with `k` origins.
+    pub fn active(&self, k: usize) -> bool {
+        k > 1 && (self.spread > 0.0 || (k > 2 && self.share > 1.0 / (k - 1) as f64))
+    }
+}
+
+/// P(a mapped answer names origin `a` | true origin `o`) at `[o * k + a]`: the accuracy on the
+/// diagonal and the rest spread evenly, or tilted to one corner of the bound.
+fn answer_matrix(accuracy: f64, k: usize, tilt: Option<Tilt>) -> Vec<f64> {
+    let mut m = vec![0.0; k * k];
+    for o in 0..k {
+        let own = match tilt {
+            None => accuracy,
+            // The low corner raises the origin's own accuracy and lowers the others'.
+            Some(t) => {
+                let up = (t.origin == o) == t.low;
+                (accuracy + if up { t.bound.spread } else { -t.bound.spread }).clamp(ACCURACY_FLOOR, 1.0 - EDGE)
+            }
+        };
+        m[o * k + o] = own;
+        if k == 1 {
+            continue;
+        }
+        let wrong = 1.0 - own;
+        let even = 1.0 / (k - 1) as f64;
+        // The share of o's wrong answers that name the tilted origin; the rest spread evenly.
+        let to_tilted = match tilt {
+            Some(t) if t.origin != o && k > 2 => {
+                let share = t.bound.share.max(even).min(1.0);
+                Some((t.origin, if t.low { share } else { (1.0 - share * (k - 2) as f64).max(0.0) }))
+            }
+            _ => None,
+        };
+        for a in (0..k).filter(|&a| a != o) {
+            m[o * k + a] = wrong
+                * match to_tilted {
+                    Some((t, s)) if a == t => s,
+                    Some((_, s)) => (1.0 - s) / (k - 2) as f64,
+                    None => even,
+                };
+        }
+    }
+    m
 }
 
 /// The no-click response ratio of a [`Spec`].
@@ -273,14 +351,13 @@ impl Identification {
 }
 
 /// P(state | origin k) for one cell, given the parameters; `r` is the response rate that
-/// applies to this cell and origin.
-fn likelihood(state: State, k: usize, r: f64, unmapped: f64, accuracy: f64, origins: usize) -> f64 {
-    let wrong = if origins > 1 { (1.0 - accuracy) / (origins - 1) as f64 } else { 0.0 };
+/// applies to this cell and origin, `named` the [`answer_matrix`].
+fn likelihood(state: State, k: usize, r: f64, unmapped: f64, named: &[f64], origins: usize) -> f64 {
     match state {
         State::NotSurveyed => 1.0,
         State::NoResponse => 1.0 - r,
         State::Unmapped => r * unmapped,
-        State::Named(a) => r * (1.0 - unmapped) * if a == k { accuracy } else { wrong },
+        State::Named(a) => r * (1.0 - unmapped) * named[k * origins + a],
         // Never produced when origins hold every answer channel: treated like an unmapped answer.
         State::Elsewhere => r * unmapped,
     }
@@ -431,7 +508,7 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
             }
         }
     }
-    let em = Em { cells, w: &w, spec, k, strata, ratio };
+    let em = Em { cells, w: &w, spec, k, strata, ratio, named: answer_matrix(accuracy, k, spec.tilt) };
     let mut theta = em.pack(&current);
     let mut previous = f64::NEG_INFINITY;
     let mut converged = false;
@@ -544,6 +621,8 @@ struct Em<'a> {
     k: usize,
     strata: usize,
     ratio: f64,
+    /// The answer matrix at the fit's accuracy.
+    named: Vec<f64>,
 }
 
 impl Em<'_> {
@@ -611,8 +690,9 @@ impl Em<'_> {
             if weight <= 0.0 {
                 continue;
             }
-            let lik =
-                |o: usize| likelihood(cell.state, o, spec.rate(&current, cells, o, cell.click), current.unmapped[o], accuracy, k);
+            let lik = |o: usize| {
+                likelihood(cell.state, o, spec.rate(&current, cells, o, cell.click), current.unmapped[o], &self.named, k)
+            };
             match cell.known {
                 Some(o) => {
                     post.fill(0.0);
@@ -749,6 +829,7 @@ pub fn attribution(
 ) -> Attribution {
     let n = population.channels.len();
     let k = cells.origins;
+    let named = answer_matrix(fit.accuracy, k, spec.tilt);
     // The posterior of each model cell, once.
     let posteriors: Vec<Vec<f64>> = cells
         .cells
@@ -762,7 +843,7 @@ pub fn attribution(
                     let mut total = 0.0;
                     for o in 0..k {
                         let r = spec.rate(fit, cells, o, cell.click);
-                        post[o] = row[o] * likelihood(cell.state, o, r, fit.unmapped[o], fit.accuracy, k);
+                        post[o] = row[o] * likelihood(cell.state, o, r, fit.unmapped[o], &named, k);
                         total += post[o];
                     }
                     if total > 0.0 {
@@ -912,6 +993,12 @@ pub enum ResponseChoice {
 pub struct Chosen {
     /// The fits whose intervals are joined; the first is the point estimate.
     pub variants: Vec<(Spec, Fit)>,
+    /// The wrong-answer bound, when it moves anything.
+    pub bound: Option<AnswerBound>,
+    /// The bound's corners that converged (two per origin), fitted at the point only: their
+    /// intervals are the point variant's draws moved by the corner's shift (the bound is about
+    /// what the data cannot tell, not about sampling).
+    pub corners: Vec<(Spec, Fit)>,
     /// The accuracy's source.
     pub accuracy: AccuracySource,
     /// Where the no-click response ratio comes from.
@@ -939,6 +1026,7 @@ pub fn choose(
     by_order_value: bool,
     known_origin: bool,
     response_ratio: f64,
+    bound: AnswerBound,
 ) -> Chosen {
     let base = Spec {
         origins,
@@ -947,6 +1035,7 @@ pub fn choose(
         by_order_value,
         known_origin,
         no_click: Ratio::Fixed(1.0),
+        tilt: None,
     };
     let cells = Cells::new(population, &base);
     let known = known_respondents(population, &cells);
@@ -1031,7 +1120,25 @@ pub fn choose(
     }
     // The point variant leads whichever response model it uses.
     let converged = variants.iter().all(|(_, f)| f.converged);
+    // The wrong-answer bound: for every origin, its low and its high corner, fitted at the point
+    // variant's response model, accuracy and ratio (cold: a corner can sit far from the point).
+    let k = base.origins.len();
+    let bound = bound.active(k).then_some(bound);
+    let corners: Vec<(Spec, Fit)> = match bound {
+        Some(b) => (0..k)
+            .flat_map(|origin| [true, false].map(|low| Tilt { origin, low, bound: b }))
+            .map(|tilt| {
+                let spec = Spec { tilt: Some(tilt), ..variants[0].0.clone() };
+                let f = fit(&cells, &counts, &spec, None);
+                (spec, f)
+            })
+            .filter(|(_, f)| f.converged)
+            .collect(),
+        None => Vec::new(),
+    };
     Chosen {
+        bound,
+        corners,
         variants,
         accuracy: source,
         ratio: ratio_source,
@@ -1083,6 +1190,7 @@ mod tests {
             by_order_value: false,
             known_origin: true,
             no_click: Ratio::Fixed(1.0),
+            tilt: None,
         }
     }
 
@@ -1151,6 +1259,66 @@ mod tests {
             },
         );
         assert!(stratified.blended[0] < truth[0] - 100.0, "{:?} vs {truth:?}", stratified.blended);
+    }
+
+    #[test]
+    fn the_answer_matrix_holds_the_bound() {
+        let bound = AnswerBound { spread: 0.1, share: 0.5 };
+        let k = 5;
+        let even = answer_matrix(0.85, k, None);
+        for o in 0..k {
+            assert!((even[o * k + o] - 0.85).abs() < 1e-12);
+            assert!((0..k).filter(|&a| a != o).all(|a| (even[o * k + a] - 0.15 / 4.0).abs() < 1e-12));
+        }
+        for origin in 0..k {
+            for low in [true, false] {
+                let m = answer_matrix(0.85, k, Some(Tilt { origin, low, bound }));
+                for o in 0..k {
+                    let row = &m[o * k..(o + 1) * k];
+                    assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{row:?}");
+                    assert!((row[o] - 0.85).abs() <= 0.1 + 1e-12, "{row:?}");
+                    let wrong = 1.0 - row[o];
+                    assert!((0..k).filter(|&a| a != o).all(|a| row[a] <= 0.5 * wrong + 1e-12), "{row:?}");
+                }
+                // The low corner: the origin's own answers more accurate, the others' less and
+                // half their wrong answers naming it; the high corner: the reverse, none naming it.
+                let own = m[origin * k + origin];
+                let other = (origin + 1) % k;
+                if low {
+                    assert!((own - 0.95).abs() < 1e-12 && (m[other * k + origin] - 0.25 * 0.5).abs() < 1e-12);
+                } else {
+                    assert!((own - 0.75).abs() < 1e-12 && m[other * k + origin].abs() < 1e-12);
+                }
+            }
+        }
+        assert!(!AnswerBound::OFF.active(5));
+        assert!(!AnswerBound { spread: 0.0, share: 0.25 }.active(5), "an even share adds nothing");
+        assert!(AnswerBound { spread: 0.0, share: 0.3 }.active(5));
+    }
+
+    #[test]
+    fn the_corners_bracket_the_point_fit() {
+        let (population, truth) = expected_world(0.85);
+        let s = spec(Accuracy::Estimated, Response::Origin);
+        let cells = Cells::new(&population, &s);
+        let counts = population.counts();
+        let point = fit(&cells, &counts, &s, None);
+        let at = |spec: &Spec| {
+            let f = fit(&cells, &counts, spec, None);
+            assert!(f.converged);
+            attribution(&population, &cells, spec, &f, &counts, &population.revenues()).blended
+        };
+        let centre = attribution(&population, &cells, &s, &point, &counts, &population.revenues()).blended;
+        let bound = AnswerBound { spread: 0.1, share: 0.5 };
+        for origin in 0..4 {
+            let low = at(&Spec { tilt: Some(Tilt { origin, low: true, bound }), ..s.clone() });
+            let high = at(&Spec { tilt: Some(Tilt { origin, low: false, bound }), ..s.clone() });
+            assert!(
+                low[origin] < centre[origin] - 1.0 && centre[origin] + 1.0 < high[origin],
+                "{origin}: {low:?} {centre:?} {high:?}"
+            );
+            assert!(low[origin] < truth[origin] && truth[origin] < high[origin]);
+        }
     }
 
     #[test]

@@ -296,6 +296,34 @@ pub fn attribute(population: &Population, weights: &[f64], revenue: &[f64], rule
     out
 }
 
+/// A bootstrap `draw` of one fit moved by the shift from `base` (that fit's point estimate) to
+/// `target` (another fit's): counts and revenue by their ratio (so they stay positive and keep
+/// their relative spread), response rates by their difference. Clicks and the naive count are
+/// the draw's.
+pub fn moved(draw: &Attribution, base: &Attribution, target: &Attribution) -> Attribution {
+    let scale = |d: f64, b: f64, t: f64| if b > 0.0 { d * t / b } else { (d + t - b).max(0.0) };
+    let mut out = draw.clone();
+    for c in 0..out.blended.len() {
+        let (b, t) = (base.blended[c], target.blended[c]);
+        out.blended[c] = scale(draw.blended[c], b, t);
+        out.blended_revenue[c] = scale(draw.blended_revenue[c], base.blended_revenue[c], target.blended_revenue[c]);
+        for (s, source) in out.by_source[c].iter_mut().enumerate() {
+            *source = scale(draw.by_source[c][s], base.by_source[c][s], target.by_source[c][s]);
+        }
+    }
+    out.no_click_paid = scale(draw.no_click_paid, base.no_click_paid, target.no_click_paid);
+    if let (Some(f), Some(b), Some(t)) = (out.fitted.as_mut(), base.fitted.as_ref(), target.fitted.as_ref()) {
+        for (c, r) in f.response_by_origin.iter_mut().enumerate() {
+            if let (Some(r), Some(Some(rb)), Some(Some(rt))) =
+                (r.as_mut(), b.response_by_origin.get(c), t.response_by_origin.get(c))
+            {
+                *r = (*r + rt - rb).clamp(0.0, 1.0);
+            }
+        }
+    }
+    out
+}
+
 /// Draws per seeded chunk; fixed, so results do not depend on the thread count.
 const CHUNK: usize = 50;
 

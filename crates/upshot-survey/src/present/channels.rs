@@ -5,7 +5,7 @@ use upshot_result::format::{count, level_text, money, number, probability};
 use upshot_result::{Action, Cell as TableCell, Decision, Format, Metric, Segment, Table, Unit, names};
 use upshot_stats::wilson_interval;
 
-use super::{Ctx, FEW_DONORS, Interval, interval, metric, reported_draws, reported_interval};
+use super::{Ctx, FEW_DONORS, Interval, bound_interval, interval, metric, reported_draws, reported_interval};
 use crate::model::{Answer, SOURCES};
 use crate::{Extrapolation, NAIVE, Params};
 
@@ -19,6 +19,8 @@ pub(super) struct ChannelRow {
     pub(super) survey_extrapolated: f64,
     pub(super) blended: f64,
     pub(super) blended_ci: Interval,
+    /// The blended customers' interval widened to the wrong-answer bound.
+    pub(super) bound_ci: Interval,
     pub(super) naive: f64,
     pub(super) naive_ci: Interval,
     /// The post-stratified estimate, beside the measurement model.
@@ -64,6 +66,7 @@ pub(super) fn rows(ctx: &Ctx<'_>) -> Vec<ChannelRow> {
             survey_extrapolated: point.survey_extrapolated[c],
             blended,
             blended_ci,
+            bound_ci: bound_interval(ctx, |d| d.blended[c]),
             naive: naive_point.blended[c],
             naive_ci: interval(draws, NAIVE, level, |d| d.blended[c]),
             stratified: ctx
@@ -102,9 +105,18 @@ fn decision(row: &ChannelRow, params: &Params, currency: &str, level: f64) -> Op
         return None;
     }
     let (action, confidence) = crate::decide::verdict(p_ok, p_bad);
+    // What the call leans on: the CAC range within the wrong-answer bound, when it is on.
+    let bound = match row.bound_ci {
+        Some((low, high)) if row.spend > 0.0 && high > 0.0 => format!(
+            "; {} to {} within the wrong-answer bound",
+            money(row.spend / high, currency),
+            if low > 0.0 { money(row.spend / low, currency) } else { "unbounded".into() }
+        ),
+        _ => String::new(),
+    };
     let cac = match (row.blended_cac, row.cac_ci) {
         (Some(cac), (low, high)) => format!(
-            "blended CAC {} ({:.0}% interval {} to {})",
+            "blended CAC {} ({:.0}% interval {} to {}{bound})",
             money(cac, currency),
             level * 100.0,
             low.map_or("n/a".into(), |v| money(v, currency)),
@@ -152,6 +164,9 @@ pub(super) fn metrics(ctx: &Ctx<'_>, rows: &[ChannelRow], metrics: &mut Vec<Metr
                 metric(names::BLENDED_CUSTOMERS, Unit::Customers, estimate, ci, level)
                     .with_segment(segment.clone().and("estimator", "post_stratified")),
             );
+        }
+        if let Some(ci) = row.bound_ci {
+            metrics.push(m(metric(names::BLENDED_CUSTOMERS_BOUND, Unit::Customers, row.blended, Some(ci), level)));
         }
         let share_ci = row.blended_ci.map(|(lo, hi)| (lo / total, hi / total));
         metrics.push(m(metric(names::BLENDED_SHARE, Unit::Share, row.blended / total, share_ci, level)));

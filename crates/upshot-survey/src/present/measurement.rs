@@ -150,8 +150,16 @@ pub(super) fn context(ctx: &Ctx<'_>) -> Option<String> {
                 .into()
         }
     };
+    let bound = match chosen.bound {
+        Some(b) => format!(
+            "; wrong answers bounded (not identified without known-origin customers of every channel): each origin's accuracy within {} points of it and up to {} of one origin's wrong answers naming one other channel (`accuracy_spread`, `confusion_share`), both corners fitted for every channel, `blended_customers_bound` spans them and each decision quotes its CAC range; the intervals and calls here are the model's own",
+            number(b.spread * 100.0, 0),
+            percent(b.share)
+        ),
+        None => String::new(),
+    };
     Some(format!(
-        "Measurement model: each customer's true origin is a latent class mixed per click channel; mapped answers name it with the answer accuracy and each other origin equally often; {accuracy}; {response}{ratio}; {} origins, {} strata, {} parameters for {} free shares in the data. Beside it: the post-stratified estimate (answers taken as true) and Fairing's naive count.",
+        "Measurement model: each customer's true origin is a latent class mixed per click channel; mapped answers name it with the answer accuracy and each other origin equally often; {accuracy}{bound}; {response}{ratio}; {} origins, {} strata, {} parameters for {} free shares in the data. Beside it: the post-stratified estimate (answers taken as true) and Fairing's naive count.",
         id.origins, id.strata, id.parameters, id.degrees_of_freedom
     ))
 }

@@ -43,6 +43,20 @@ fn reported_interval(ctx: &Ctx<'_>, f: impl Fn(&Attribution) -> f64 + Copy) -> I
     joined
 }
 
+/// The wrong-answer bound on a quantity: the reported interval joined with every corner's
+/// (`None` when the bound is off or the model not reported).
+fn bound_interval(ctx: &Ctx<'_>, f: impl Fn(&Attribution) -> f64 + Copy) -> Interval {
+    if ctx.estimates.bound.is_empty() {
+        return None;
+    }
+    let mut joined = reported_interval(ctx, f)?;
+    for &rule in &ctx.estimates.bound {
+        let (low, high) = interval(ctx.draws, rule, ctx.level, f)?;
+        joined = (joined.0.min(low), joined.1.max(high));
+    }
+    Some(joined)
+}
+
 /// A quantity's draws pooled over the reported rule sets (the decisions' odds).
 fn reported_draws(ctx: &Ctx<'_>, f: impl Fn(&Attribution) -> f64) -> Vec<f64> {
     ctx.draws.iter().flat_map(|d| ctx.estimates.reported.iter().filter_map(|&r| d.get(r)).map(&f).collect::<Vec<_>>()).collect()
