@@ -377,8 +377,13 @@ pub fn refit(cells: &Cells, population_weights: &[f64], spec: &Spec, point: &Fit
         let sum: f64 = row.iter().sum();
         row.iter_mut().for_each(|p| *p /= sum);
     }
-    fit(cells, population_weights, spec, Some(&start))
+    fit_to(cells, population_weights, spec, Some(&start), REFIT_TOLERANCE)
 }
+
+/// A bootstrap draw's fit stops when the log-likelihood moves by less than this share of itself:
+/// looser than the point fit's [`TOLERANCE`], as a draw's own sampling error is orders of
+/// magnitude above what the last digits of its fit would change.
+const REFIT_TOLERANCE: f64 = 1e-10;
 
 /// The smallest mix share a bootstrap draw starts from.
 pub const WARM_FLOOR: f64 = 1e-3;
@@ -451,6 +456,11 @@ fn known_ratio(cells: &Cells, w: &[f64]) -> Option<f64> {
 /// kept only when it does not lower the likelihood, so the fit keeps EM's monotone ascent and
 /// converges in tens of iterations where plain EM needs thousands.
 pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option<&Fit>) -> Fit {
+    fit_to(cells, population_weights, spec, start, TOLERANCE)
+}
+
+/// [`fit`], stopping when the log-likelihood moves by less than `tolerance` of itself.
+fn fit_to(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option<&Fit>, tolerance: f64) -> Fit {
     let w = cells.weights(population_weights);
     let (k, strata) = (cells.origins, cells.strata);
     let response_len = spec.response_len(cells);
@@ -481,7 +491,7 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
             }];
             let mut best: Option<Fit> = None;
             for start in starts {
-                let f = fit(cells, population_weights, spec, Some(&start));
+                let f = fit_to(cells, population_weights, spec, Some(&start), tolerance);
                 if best.as_ref().is_none_or(|b| f.loglik > b.loglik + 1e-9) {
                     best = Some(f);
                 }
@@ -516,7 +526,7 @@ pub fn fit(cells: &Cells, population_weights: &[f64], spec: &Spec, start: Option
     loop {
         let (theta1, ll0) = em.step(&theta, accuracy);
         iterations += 1;
-        if (ll0 - previous).abs() <= TOLERANCE * ll0.abs().max(1.0) {
+        if (ll0 - previous).abs() <= tolerance * ll0.abs().max(1.0) {
             converged = true;
             break;
         }
