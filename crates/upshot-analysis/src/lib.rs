@@ -77,8 +77,16 @@ impl Outcome {
 }
 
 /// The keys `economics.toml` may set for every experiment of its folder (see [`Kind::SHARED`]).
-pub const ECONOMICS_KEYS: &[&str] =
-    &["margin", "target_cac", "target_ltv_to_cac", "brand_campaigns", "decision_probability", "horizon_months", "incrementality"];
+pub const ECONOMICS_KEYS: &[&str] = &[
+    "margin",
+    "target_cac",
+    "target_ltv_to_cac",
+    "brand_campaigns",
+    "decision_probability",
+    "horizon_months",
+    "incrementality",
+    "discount_rate",
+];
 
 /// One analysis kind.
 pub trait Kind: 'static {

@@ -47,8 +47,12 @@ impl Kind for Cohorts {
     const NAME: &'static str = "cohorts";
     const INPUTS: &'static [TableKind] = &[TableKind::Leads, TableKind::Orders, TableKind::Spend];
     type Params = Params;
-    const SHARED: &'static [(&'static str, &'static str)] =
-        &[("margin", "margin"), ("target_ltv_to_cac", "target_ltv_to_cac"), ("horizon_months", "horizon_months")];
+    const SHARED: &'static [(&'static str, &'static str)] = &[
+        ("margin", "margin"),
+        ("target_ltv_to_cac", "target_ltv_to_cac"),
+        ("horizon_months", "horizon_months"),
+        ("discount_rate", "discount_rate"),
+    ];
 
     fn params(table: &toml::Table) -> Result<Params, AnalysisError> {
         Params::from_table(table)
@@ -122,6 +126,7 @@ struct RawParams {
     projection: Option<String>,
     margin: Option<f64>,
     target_ltv_to_cac: Option<f64>,
+    discount_rate: Option<f64>,
     by: Option<Vec<String>>,
     level: Option<f64>,
     draws: Option<usize>,
@@ -141,6 +146,8 @@ pub struct Params {
     pub margin: f64,
     /// Target LTV/CAC ratio [3.0]: the maximum CAC is LTV x margin / target.
     pub target_ltv_to_cac: f64,
+    /// Yearly rate the payback discounts future margin at, from the month of the spend [0].
+    pub discount_rate: f64,
     /// Segment keys [`["channel"]`].
     pub by: Vec<String>,
     /// Interval level [0.9].
@@ -159,6 +166,7 @@ impl Default for Params {
             projection: ProjectionRule::Auto,
             margin: 1.0,
             target_ltv_to_cac: 3.0,
+            discount_rate: 0.0,
             by: vec!["channel".into()],
             level: 0.9,
             draws: 1000,
@@ -219,6 +227,7 @@ impl Params {
             projection,
             margin: raw.margin.unwrap_or(defaults.margin),
             target_ltv_to_cac: raw.target_ltv_to_cac.unwrap_or(defaults.target_ltv_to_cac),
+            discount_rate: raw.discount_rate.unwrap_or(defaults.discount_rate),
             by,
             level: raw.level.unwrap_or(defaults.level),
             draws: raw.draws.unwrap_or(defaults.draws),
@@ -227,6 +236,12 @@ impl Params {
         check_margin(params.margin)?;
         if !(params.target_ltv_to_cac > 0.0 && params.target_ltv_to_cac.is_finite()) {
             return Err(CohortsError::Params(format!("`target_ltv_to_cac = {}` must be positive", params.target_ltv_to_cac)));
+        }
+        if !(params.discount_rate >= 0.0 && params.discount_rate < 1.0) {
+            return Err(CohortsError::Params(format!(
+                "`discount_rate = {}` must be from 0 to under 1: the yearly rate future margin is discounted at (0.1 = 10% a year)",
+                params.discount_rate
+            )));
         }
         check_level(params.level)?;
         check_draws(params.draws, 200, 1000)?;
@@ -267,6 +282,7 @@ mod tests {
             ("projection = \"magic\"", "projection"),
             ("margin = 1.5", "margin"),
             ("target_ltv_to_cac = 0", "target_ltv_to_cac"),
+            ("discount_rate = 1.5", "discount_rate"),
             ("by = [\"region\"]", "region"),
             ("by = [\"channel\", \"channel\"]", "twice"),
             ("level = 1.2", "level"),

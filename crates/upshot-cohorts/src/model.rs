@@ -89,11 +89,14 @@ pub(crate) struct SegmentResult {
     pub ltv_to_cac: Option<Estimate>,
     /// LTV at the horizon x margin / target ratio.
     pub cac_max: Option<Estimate>,
-    /// Months until cumulative margin per customer covers the CAC; the upper end is `None`
+    /// Months from the spend until cumulative margin per customer covers the CAC; the upper end is `None`
     /// when more than the tail share of draws does not pay back within the horizon.
     pub payback: Option<(f64, Option<f64>, Option<f64>)>,
     /// Whether the payback age's LTV is projected.
     pub payback_projected: bool,
+    /// Cumulative margin per customer by periods since the spend (the lead's period), discounted
+    /// at `discount_rate`: what the payback compares with the CAC.
+    pub margin_from_spend: Vec<f64>,
     /// P(CAC <= maximum CAC) over the draws.
     pub p_within_max: Option<f64>,
     pub bf_fallback: bool,
@@ -187,6 +190,50 @@ fn ltv_curve(table: &SegmentCustomers, cohorts: &Cohorts, projection: &Projectio
         }
     }
     curve
+}
+
+/// Share of a segment's customers buying their first order `j` periods after the lead's period:
+/// lead-linked purchases by lead age (observed, then projected, summed over the cohorts) and the
+/// direct customers (no lead) at age 0. Sums to one; all at age 0 when there are no customers.
+pub(crate) fn purchase_timing(cumulative: &[Vec<f64>], direct: f64, ages: usize) -> Vec<f64> {
+    let mut timing = vec![0.0; ages.max(1)];
+    for row in cumulative {
+        let mut before = 0.0;
+        for (j, &c) in row.iter().enumerate().take(ages) {
+            timing[j] += (c - before).max(0.0);
+            before = c;
+        }
+    }
+    timing[0] += direct.max(0.0);
+    let total: f64 = timing.iter().sum();
+    if total > 0.0 {
+        timing.iter_mut().for_each(|t| *t /= total);
+    } else {
+        timing.fill(0.0);
+        timing[0] = 1.0;
+    }
+    timing
+}
+
+/// Cumulative margin per customer `t` periods after the spend, for every `t` below the
+/// horizon: each first-order lag `j` (share `timing[j]`) adds the margin its customers earn in
+/// their first `t - j + 1` periods, each period's margin discounted by `discount` at its age
+/// since the spend. `margin` is cumulative per customer by age since the first order.
+pub(crate) fn margin_from_spend(margin: &[f64], timing: &[f64], discount: &[f64]) -> Vec<f64> {
+    let ages = margin.len();
+    let mut out = vec![0.0; ages];
+    for (j, &share) in timing.iter().enumerate().take(ages) {
+        if share <= 0.0 {
+            continue;
+        }
+        let mut running = 0.0;
+        for a in 0..ages - j {
+            let increment = margin[a] - if a > 0 { margin[a - 1] } else { 0.0 };
+            running += increment * discount.get(j + a).copied().unwrap_or(1.0);
+            out[j + a] += share * running;
+        }
+    }
+    out
 }
 
 fn methods_for(rule: ProjectionRule, latest_age: &[usize], pooled: &[f64], ages: usize) -> Vec<Method> {
@@ -331,16 +378,26 @@ fn segment_result(
         let within = (0..z.len()).filter(|&d| cac_draws[d] <= ltv_at(horizon, d) / params.target_ltv_to_cac).count() as f64;
         within / z.len() as f64
     });
+    // Payback from the spend: a lead's spend is paid in its month, its customer buys some periods
+    // later (the cohorts' purchase timing; direct customers at once), and margin is discounted
+    // from the spend's month.
+    let timing = purchase_timing(&p.cumulative, direct, cohorts.ages);
+    let discount: Vec<f64> =
+        (0..cohorts.ages).map(|s| (1.0 + params.discount_rate).powf(-months(cohorts.grain, s) / 12.0)).collect();
+    let margin_point: Vec<f64> = ltv.values.iter().map(|v| v * params.margin).collect();
+    let from_spend_point = margin_from_spend(&margin_point, &timing, &discount);
     let mut payback = None;
     let mut payback_projected = false;
     if let Some(cac) = cac {
-        let point = (0..cohorts.ages).find(|&k| ltv.values[k] * params.margin >= cac.value);
+        let point = (0..cohorts.ages).find(|&k| from_spend_point[k] >= cac.value);
         if let Some(k) = point {
             payback_projected = ltv.projected[k];
             // A draw that does not pay back within the horizon sorts last (infinite).
             let mut values: Vec<f64> = (0..z.len())
                 .map(|d| {
-                    (0..cohorts.ages).find(|&k| ltv_at(k, d) >= cac_draws[d]).map_or(f64::INFINITY, |k| months(cohorts.grain, k))
+                    let margin: Vec<f64> = (0..cohorts.ages).map(|k| ltv_at(k, d)).collect();
+                    let curve = margin_from_spend(&margin, &timing, &discount);
+                    (0..cohorts.ages).find(|&k| curve[k] >= cac_draws[d]).map_or(f64::INFINITY, |k| months(cohorts.grain, k))
                 })
                 .collect();
             values.sort_by(f64::total_cmp);
@@ -366,6 +423,7 @@ fn segment_result(
         cac_max,
         payback,
         payback_projected,
+        margin_from_spend: from_spend_point,
         p_within_max,
         bf_fallback: p.bf_fallback,
         tail_ages: p.tail_ages,
@@ -540,4 +598,46 @@ pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Comp
         segments[0].clone()
     };
     Ok(Computed { cohorts, segments, total, pooled_lag: pooled, mack, level: params.level, ages })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purchase_timing_counts_lead_lags_and_direct_customers() {
+        // Two cohorts: 10 purchases at lead age 0 and 30 at age 2; 20 at age 1; 40 direct.
+        let cumulative = vec![vec![10.0, 10.0, 40.0], vec![0.0, 20.0, 20.0]];
+        let t = purchase_timing(&cumulative, 40.0, 3);
+        assert_eq!(t, vec![0.5, 0.2, 0.3]);
+        assert_eq!(purchase_timing(&[], 0.0, 3), vec![1.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn payback_from_the_spend_waits_for_the_purchase_and_discounting_slows_it() {
+        // 10 of margin per period after the first order; every customer buys two periods after
+        // the lead: from the spend the curve is the first-order curve two periods later.
+        let margin: Vec<f64> = (1..=12).map(|k| 10.0 * k as f64).collect();
+        let mut timing = vec![0.0; 12];
+        timing[2] = 1.0;
+        let flat = vec![1.0; 12];
+        let curve = margin_from_spend(&margin, &timing, &flat);
+        assert_eq!(&curve[..3], &[0.0, 0.0, 10.0]);
+        assert!((curve[11] - margin[9]).abs() < 1e-12);
+        // A CAC of 45 pays back at age 4 from the first order, age 6 from the spend.
+        assert_eq!(margin.iter().position(|m| *m >= 45.0), Some(4));
+        assert_eq!(curve.iter().position(|m| *m >= 45.0), Some(6));
+        // Half the customers at once, half two periods later: in between.
+        timing[0] = 0.5;
+        timing[2] = 0.5;
+        let mixed = margin_from_spend(&margin, &timing, &flat);
+        assert_eq!(mixed.iter().position(|m| *m >= 45.0), Some(5));
+        // 10% a year, monthly periods: each period's margin is worth less, so payback is no sooner
+        // and the curve lies below the undiscounted one.
+        let discount: Vec<f64> = (0..12).map(|s| 1.1f64.powf(-months(Grain::Month, s) / 12.0)).collect();
+        let discounted = margin_from_spend(&margin, &timing, &discount);
+        assert!(discounted.iter().zip(&mixed).all(|(d, m)| d <= m));
+        assert!((discounted[0] - 5.0 * 1.1f64.powf(-1.0 / 12.0)).abs() < 1e-12);
+        assert!(discounted.iter().position(|m| *m >= 45.0) >= mixed.iter().position(|m| *m >= 45.0));
+    }
 }

@@ -33,6 +33,11 @@ fn month_text(months: f64) -> String {
 }
 
 /// `1 month`, `2.5 months`.
+/// ", discounted at 10% a year", or nothing at a zero rate.
+fn discounted(rate: f64) -> String {
+    if rate > 0.0 { format!(", discounted at {} a year", upshot_result::format::percent(rate)) } else { String::new() }
+}
+
 fn months_text(months: f64) -> String {
     format!("{} month{}", month_text(months), if months == 1.0 { "" } else { "s" })
 }
@@ -180,9 +185,14 @@ impl Context<'_> {
         let still = s.purchases.value - s.purchases_observed;
         let payback = match s.payback {
             Some((months, _, _)) => {
-                format!("; pays back in {}{}", months_text(months), if s.payback_projected { " (on projected LTV)" } else { "" })
+                format!(
+                    "; pays back {} after the spend{}{}",
+                    months_text(months),
+                    discounted(self.params.discount_rate),
+                    if s.payback_projected { " (on projected LTV)" } else { "" }
+                )
             }
-            None => format!("; does not pay back within {} months", self.params.horizon_months),
+            None => format!("; does not pay back within {} months of the spend", self.params.horizon_months),
         };
         Some(Decision {
             subject: segment(&self.params.by, &s.keys),
@@ -714,11 +724,11 @@ fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>
             .table("segments"),
         );
 
-        // 4. Payback curves: cumulative margin per customer over CAC.
+        // 4. Payback curves: cumulative margin per customer since the spend over CAC.
         let mut series = Vec::new();
         for s in &paid {
             let cac = s.cac.map_or(f64::NAN, |e| e.value);
-            let ratio = |k: usize| s.ltv.values[k] * ctx.params.margin / cac;
+            let ratio = |k: usize| s.margin_from_spend[k] / cac;
             series.push(Series::new(&label(&s.keys), (0..c.ages).map(|k| (!s.ltv.projected[k]).then(|| ratio(k))).collect()));
             if s.ltv.projected.iter().any(|p| *p) {
                 let first = s.ltv.projected.iter().position(|p| *p).unwrap_or(0).saturating_sub(1);
@@ -734,7 +744,7 @@ fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>
         let fastest = paid.iter().filter_map(|s| s.payback.map(|p| (p.0, label(&s.keys)))).min_by(|a, b| a.0.total_cmp(&b.0));
         let title = match fastest {
             Some((m, name)) => format!(
-                "{name} pays back its CAC fastest, in {}; {} of {} paid segments pay back within {} months",
+                "{name} pays back its CAC fastest, {} after the spend; {} of {} paid segments pay back within {} months",
                 months_text(m),
                 paid.iter().filter(|s| s.payback.is_some()).count(),
                 paid.len(),
@@ -744,8 +754,12 @@ fn cac_and_payback_charts(ctx: &Context<'_>, note: &str, charts: &mut Vec<Chart>
         };
         charts.push(
             Chart::new(ChartKind::Lines, "payback", title)
-                .note(format!("{note}; margin {}; dashed: projected LTV", number(ctx.params.margin, 2)))
-                .axes("months since the first order", "cumulative margin per customer / CAC", Format::Percent)
+                .note(format!(
+                    "{note}; margin {}{}; from the lead's month; dashed: projected LTV",
+                    number(ctx.params.margin, 2),
+                    discounted(ctx.params.discount_rate)
+                ))
+                .axes("months since the spend", "cumulative margin per customer / CAC", Format::Percent)
                 .categories((0..c.ages).map(|k| month_text(months(grain, k))).collect())
                 .series(series)
                 .table("ltv")
