@@ -252,19 +252,20 @@ where
         ChartKind::StackedBars => {
             let mut base = vec![0.0f64; n];
             for (i, series) in chart.series.iter().enumerate() {
+                let fill = series.colour.map_or_else(|| colour(i), |[r, g, b]| RGBColor(r, g, b));
                 let mut bars = Vec::new();
                 for (x, value) in series.values.iter().enumerate() {
                     let value = value.unwrap_or(0.0).max(0.0);
                     if value > 0.0 && x < n {
                         let xf = x as f64;
-                        bars.push(Rectangle::new([(xf - 0.38, base[x]), (xf + 0.38, base[x] + value)], colour(i).filled()));
+                        bars.push(Rectangle::new([(xf - 0.38, base[x]), (xf + 0.38, base[x] + value)], fill.filled()));
                         base[x] += value;
                     }
                 }
                 ctx.draw_series(bars)
                     .map_err(|e| draw_err(chart, e))?
                     .label(series.name.clone())
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], colour(i).filled()));
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], fill.filled()));
             }
         }
     }

@@ -58,12 +58,23 @@ fn stake_chart(plan: &Plan) -> Option<Chart> {
         top.action.label()
     );
     Some(
-        Chart::new(ChartKind::Bars, "plan_stakes", title)
+        Chart::new(ChartKind::StackedBars, "plan_stakes", title)
             .note(format!("Money at stake: {}; one row per paid channel, brand campaigns apart", plan.horizon))
             .axes("row", format!("at stake ({})", plan.currency), Format::Money)
             .categories(rows.iter().map(|c| c.label()).collect())
-            .series(vec![Series::new("at stake", rows.iter().map(|c| Some(c.stake)).collect())]),
+            .series(stake_series(&rows)),
     )
+}
+
+/// One series per call present, in the order calls are ranked, each bar in its call's colour
+/// (the legend names the calls).
+fn stake_series(rows: &[&Call]) -> Vec<Series> {
+    let order = [Action::Scale, Action::Keep, Action::Optimize, Action::Pause, Action::Cut, Action::NeedsData];
+    order
+        .into_iter()
+        .filter(|a| rows.iter().any(|c| c.action == *a))
+        .map(|a| Series::new(a.label(), rows.iter().map(|c| (c.action == a).then_some(c.stake)).collect()).colour(a.colour()))
+        .collect()
 }
 
 fn cac_chart(plan: &Plan) -> Option<Chart> {
@@ -95,9 +106,20 @@ h1{font-size:1.7rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bott
 table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.92rem;width:100%}th,td{border:1px solid #ddd;padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .action{font-weight:bold;white-space:nowrap;padding:.1rem .4rem;border-radius:.3rem;color:#fff}
-.SCALE{background:#00796b}.KEEP{background:#546e7a}.OPTIMIZE{background:#ef6c00}.PAUSE,.CUT{background:#c62828}.NEEDS{background:#6a1b9a}
 li.used{font-weight:bold}figure{margin:1rem 0 2rem;break-inside:avoid}figure svg{width:100%;height:auto;border:1px solid #eee}.foot{color:#777;font-size:.85rem}
 @media print{body{margin:0;max-width:none}tr{break-inside:avoid}}";
+
+/// The call badges' colours, from [`Action::colour`] (the stake chart's bars use the same).
+fn badge_css() -> String {
+    [Action::Scale, Action::Keep, Action::Optimize, Action::Pause, Action::Cut, Action::NeedsData]
+        .iter()
+        .map(|a| {
+            let [r, g, b] = a.colour();
+            let class = a.label().split_whitespace().next().unwrap_or_default();
+            format!(".{class}{{background:#{r:02x}{g:02x}{b:02x}}}")
+        })
+        .collect()
+}
 
 fn intro(plan: &Plan) -> String {
     format!(
@@ -117,7 +139,8 @@ fn render_html(entries: &[Entry], plan: &Plan, charts: &[Chart], drawn: &[String
     let c = &plan.currency;
     let _ = writeln!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Decision summary</title><style>{STYLE}</style></head><body>"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Decision summary</title><style>{STYLE}\n{}</style></head><body>",
+        badge_css()
     );
     let _ = writeln!(out, "<h1>{}</h1>\n<p>{}</p>", esc(&plan.headline), esc(&intro(plan)));
     let _ = writeln!(

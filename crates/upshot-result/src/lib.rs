@@ -349,6 +349,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The call's colour on pages and charts (RGB; the executive page's badges use the same).
+    pub fn colour(self) -> [u8; 3] {
+        match self {
+            Action::Scale => [0x00, 0x79, 0x6b],
+            Action::Keep => [0x54, 0x6e, 0x7a],
+            Action::Optimize => [0xef, 0x6c, 0x00],
+            Action::Pause | Action::Cut => [0xc6, 0x28, 0x28],
+            Action::NeedsData => [0x6a, 0x1b, 0x9a],
+        }
+    }
+
     /// The label used in summaries (`SCALE`, `NEEDS DATA`).
     pub fn label(self) -> &'static str {
         match self {
@@ -561,12 +572,30 @@ pub struct Series {
     /// Values that are projections, not observations (heatmaps mark these cells); empty for none.
     #[serde(default)]
     pub marked: Vec<bool>,
+    /// The series' own colour (RGB), where it means something (a call's colour); `None` takes the
+    /// palette's colour for its position.
+    #[serde(default)]
+    pub colour: Option<[u8; 3]>,
 }
 
 impl Series {
     /// A solid series.
     pub fn new(name: &str, values: Vec<Option<f64>>) -> Self {
-        Self { name: name.to_string(), values, dashed: false, low: Vec::new(), high: Vec::new(), marked: Vec::new() }
+        Self {
+            name: name.to_string(),
+            values,
+            dashed: false,
+            low: Vec::new(),
+            high: Vec::new(),
+            marked: Vec::new(),
+            colour: None,
+        }
+    }
+
+    /// Drawn in its own colour (RGB), builder style.
+    pub fn colour(mut self, rgb: [u8; 3]) -> Self {
+        self.colour = Some(rgb);
+        self
     }
 
     /// Drawn dashed (a counterfactual, a projection), builder style.
