@@ -91,6 +91,21 @@ fn evidence_that_does_not_fit_is_refused_by_file_and_field() {
         text(&two)
     );
     assert!(!out.path().join("summary.md").exists(), "nothing written");
+    // The same survey of an earlier year: disjoint periods, so the latest is used and the other named.
+    let mut earlier: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(copy.join("result.json")).expect("read")).expect("json");
+    earlier["period"] = serde_json::json!({ "start": "2024-01-01", "end": "2024-12-31" });
+    std::fs::write(copy.join("result.json"), serde_json::to_string_pretty(&earlier).expect("json")).expect("write");
+    let both = report(out.path());
+    assert_eq!(both.status.code(), Some(0), "{}", text(&both));
+    let summary = std::fs::read_to_string(out.path().join("summary.md")).expect("summary");
+    assert!(
+        summary.contains(
+            "survey-attribution-2025-copy (survey-attribution-2025, 2024-01-01 to 2024-12-31) is an earlier `survey` result"
+        ),
+        "{summary}"
+    );
+    std::fs::remove_file(out.path().join("summary.md")).expect("rm");
     std::fs::remove_dir_all(&copy).expect("rm");
     // A brand test of other campaigns than the folder's brand campaigns.
     let path = out.path().join("brand-search-2025-autumn/result.json");

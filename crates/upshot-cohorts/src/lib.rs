@@ -146,7 +146,7 @@ pub struct Params {
     pub margin: f64,
     /// Target LTV/CAC ratio [3.0]: the maximum CAC is LTV x margin / target.
     pub target_ltv_to_cac: f64,
-    /// Yearly rate the payback discounts future margin at, from the month of the spend [0].
+    /// Yearly rate the payback discounts future margin at, from the month of the spend \[0\].
     pub discount_rate: f64,
     /// Segment keys [`["channel"]`].
     pub by: Vec<String>,

@@ -146,6 +146,8 @@ pub(crate) struct Folder {
     pub brand: Option<(String, String, BrandTest)>,
     /// Folders of analyses the plan does not read (inspect), for the list of analyses.
     pub other: Vec<String>,
+    /// Earlier results of a kind the folder holds a later one of, in words.
+    pub superseded: Vec<String>,
 }
 
 /// The one key of a metric's segment when it is `channel` only.
@@ -335,16 +337,82 @@ fn check_campaigns(source: &Source<'_>, test: &BrandTest, brand: Option<&BrandMa
     })
 }
 
-/// Reads every source into the folder's evidence; two results of one kind are an error.
-pub(crate) fn read(sources: &[Source<'_>]) -> Result<Folder, PlanError> {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+/// Of several results of one kind, the one to act on: results whose periods are all known and
+/// disjoint are runs of different times, and the latest is used (the others are listed); two
+/// whose periods overlap, or are not recorded, are an error naming both.
+fn current<'s, 'a>(sources: &'s [Source<'a>]) -> Result<(Vec<&'s Source<'a>>, Vec<String>), PlanError> {
+    let mut by_kind: BTreeMap<&str, Vec<&Source<'a>>> = BTreeMap::new();
     for s in sources {
-        if let Some(first) = seen.insert(s.result.kind.as_str(), s.folder.as_str()) {
-            return Err(PlanError::Duplicate { kind: s.result.kind.clone(), first: first.to_string(), second: s.folder.clone() });
-        }
+        by_kind.entry(s.result.kind.as_str()).or_default().push(s);
     }
+    let mut kept = Vec::new();
+    let mut superseded = Vec::new();
+    for (kind, mut of_kind) in by_kind {
+        for (i, a) in of_kind.iter().enumerate() {
+            for b in &of_kind[i + 1..] {
+                let apart = matches!((&a.result.period, &b.result.period), (Some(p), Some(q)) if !p.overlaps(q));
+                if !apart {
+                    let period = |s: &Source<'_>| s.result.period.as_ref().map_or("not recorded".to_string(), |p| p.to_string());
+                    return Err(PlanError::Duplicate {
+                        kind: kind.to_string(),
+                        first: a.folder.clone(),
+                        first_period: period(a),
+                        second: b.folder.clone(),
+                        second_period: period(b),
+                    });
+                }
+            }
+        }
+        of_kind.sort_by(|a, b| {
+            let end = |s: &Source<'_>| s.result.period.as_ref().map(|p| p.end.clone());
+            end(a).cmp(&end(b)).then_with(|| a.folder.cmp(&b.folder))
+        });
+        let latest = of_kind.pop().expect("one source at least");
+        for older in of_kind {
+            superseded.push(format!(
+                "{} ({}, {}) is an earlier `{kind}` result than {} ({}); the plan acts on the latest.",
+                older.folder,
+                older.result.experiment,
+                older.result.period.as_ref().map_or(String::new(), |p| p.to_string()),
+                latest.folder,
+                latest.result.period.as_ref().map_or(String::new(), |p| p.to_string()),
+            ));
+        }
+        kept.push(latest);
+    }
+    // The folder's own order, so the evidence reads the same whatever the kinds' names.
+    kept.sort_by_key(|s| sources.iter().position(|x| std::ptr::eq(x, *s)));
+    Ok((kept, superseded))
+}
+
+/// A brand test measures incrementality over its own weeks: one whose period overlaps neither
+/// the survey's nor segmentation's (the CAC it corrects) measured another time.
+fn check_period(folder: &Folder, periods: &BTreeMap<String, (String, upshot_result::Period)>) -> Result<(), PlanError> {
+    let Some((test_folder, test)) = periods.get("brand-test") else { return Ok(()) };
+    let others: Vec<&(String, upshot_result::Period)> = ["survey", "segments"].iter().filter_map(|k| periods.get(*k)).collect();
+    if folder.brand.is_none() || others.is_empty() || others.iter().any(|(_, p)| p.overlaps(test)) {
+        return Ok(());
+    }
+    Err(PlanError::Evidence {
+        folder: test_folder.clone(),
+        field: "period".into(),
+        message: format!(
+            "is {test}, which overlaps none of the periods its incrementality would correct ({}): a test of another time cannot judge this spend; re-run the test or report it from another folder",
+            others.iter().map(|(f, p)| format!("{f}: {p}")).collect::<Vec<_>>().join("; ")
+        ),
+    })
+}
+
+/// Reads every source into the folder's evidence: one result of each kind (see [`current`]).
+pub(crate) fn read(sources: &[Source<'_>]) -> Result<Folder, PlanError> {
+    let (kept, superseded) = current(sources)?;
+    let kept_sources: Vec<Source<'_>> =
+        kept.iter().map(|s| Source { folder: s.folder.clone(), result: std::borrow::Cow::Borrowed(s.result.as_ref()) }).collect();
+    let sources = &kept_sources[..];
     let economics = economics(sources)?;
-    let mut folder = Folder { currency: String::new(), economics, ..Folder::default() };
+    let mut folder = Folder { currency: String::new(), economics, superseded, ..Folder::default() };
+    let periods: BTreeMap<String, (String, upshot_result::Period)> =
+        sources.iter().filter_map(|s| s.result.period.clone().map(|p| (s.result.kind.clone(), (s.folder.clone(), p)))).collect();
     for source in sources {
         let result = &source.result;
         if folder.currency.is_empty() {
@@ -381,5 +449,6 @@ pub(crate) fn read(sources: &[Source<'_>]) -> Result<Folder, PlanError> {
             _ => folder.other.push(source.folder.clone()),
         }
     }
+    check_period(&folder, &periods)?;
     Ok(folder)
 }

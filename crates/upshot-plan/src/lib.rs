@@ -45,17 +45,21 @@ pub struct Source<'a> {
 /// Evidence the plan cannot combine.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// Two results of one kind in a folder.
+    /// Two results of one kind in a folder whose periods overlap (or are not recorded).
     #[error(
-        "{first}/result.json and {second}/result.json are both `{kind}` results: the plan takes one of each kind, so it cannot tell which to act on; report them from separate folders"
+        "{first}/result.json and {second}/result.json are both `{kind}` results, and their `period`s overlap ({first_period}; {second_period}): the plan takes one of each kind, so it cannot tell which to act on; report them from separate folders (results of disjoint periods are fine: the latest is used)"
     )]
     Duplicate {
         /// The kind.
         kind: String,
         /// The first folder.
         first: String,
+        /// Its period, or "not recorded".
+        first_period: String,
         /// The second folder.
         second: String,
+        /// Its period, or "not recorded".
+        second_period: String,
     },
     /// A field that does not fit the other evidence.
     #[error("{folder}/result.json: `{field}` {message}")]
@@ -194,6 +198,7 @@ mod tests {
             headline: String::new(),
             currency: "USD".into(),
             economics,
+            period: None,
             inputs: vec![],
             config_sha256: String::new(),
             seed: 1,
@@ -374,6 +379,30 @@ mod tests {
     fn evidence_that_does_not_fit_is_named() {
         let e = reconcile(&[survey(), Source { folder: "survey-2".into(), ..survey() }]).expect_err("two surveys");
         assert!(e.to_string().starts_with("survey/result.json and survey-2/result.json are both `survey` results"), "{e}");
+        assert!(e.to_string().contains("(not recorded; not recorded)"), "{e}");
+        // Two surveys of disjoint periods: the latest is used and the earlier one is named.
+        let dated = |folder: &str, start: &str, end: &str| {
+            let mut s = Source { folder: folder.into(), ..survey() };
+            s.result.to_mut().period = Some(upshot_result::Period { start: start.into(), end: end.into() });
+            s
+        };
+        let plan =
+            reconcile(&[dated("survey-2025", "2025-01-01", "2025-12-31"), dated("survey-2024", "2024-01-01", "2024-12-31")])
+                .expect("disjoint periods reconcile");
+        assert!(
+            plan.notes.iter().any(|n| n.starts_with("survey-2024 (") && n.contains("the plan acts on the latest")),
+            "{:?}",
+            plan.notes
+        );
+        let e =
+            reconcile(&[dated("a", "2025-01-01", "2025-06-30"), dated("b", "2025-06-01", "2025-12-31")]).expect_err("overlap");
+        assert!(e.to_string().contains("2025-01-01 to 2025-06-30; 2025-06-01 to 2025-12-31"), "{e}");
+        // A brand test of another time than the survey's.
+        let mut old_test = brand();
+        old_test.result.to_mut().period = Some(upshot_result::Period { start: "2024-09-01".into(), end: "2024-10-31".into() });
+        let e = reconcile(&[dated("survey", "2025-01-01", "2025-12-31"), old_test.clone()]).expect_err("another time");
+        assert!(e.to_string().contains("result.json: `period` is 2024-09-01 to 2024-10-31, which overlaps none"), "{e}");
+        assert!(reconcile(&[dated("survey", "2024-01-01", "2024-12-31"), old_test]).is_ok());
         let mut eur = pacing();
         eur.result.to_mut().currency = "EUR".into();
         let e = reconcile(&[survey(), eur]).expect_err("two currencies");

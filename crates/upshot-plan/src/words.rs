@@ -338,6 +338,7 @@ pub(crate) fn notes(f: &Folder, h: &Horizon) -> Vec<String> {
         "Money at stake: {}; a channel's brand and non-brand rows split its spend, so the stakes add up to that spend, each dollar once.",
         h.label
     )];
+    out.extend(f.superseded.iter().cloned());
     if f.survey.is_some() {
         for channel in h.spend.keys() {
             let share = brand_click_share(f, channel);

@@ -751,6 +751,41 @@ pub struct Analysis {
     pub charts: Vec<Chart>,
 }
 
+/// A span of days, first and last included, as ISO dates (`2025-01-01`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    /// First day.
+    pub start: String,
+    /// Last day.
+    pub end: String,
+}
+
+impl Period {
+    /// The span of `ranges` (first and last values of time columns: dates or timestamps, whose
+    /// first ten characters are the day); `None` when there are none.
+    pub fn spanning<'a>(ranges: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Period> {
+        let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
+        ranges.into_iter().fold(None, |acc: Option<Period>, (first, last)| {
+            let (first, last) = (day(first), day(last));
+            Some(match acc {
+                None => Period { start: first, end: last },
+                Some(p) => Period { start: p.start.min(first), end: p.end.max(last) },
+            })
+        })
+    }
+
+    /// Whether the two spans share a day.
+    pub fn overlaps(&self, other: &Period) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} to {}", self.start, self.end)
+    }
+}
+
 /// One input file as `result.json` records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputRecord {
@@ -788,6 +823,10 @@ pub struct ResultJson {
     /// Absent when neither sets any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub economics: BTreeMap<String, serde_json::Value>,
+    /// The dates the run's rows span (every input's time column, after the window); absent in
+    /// documents written before the field was added and for runs without dated rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
     /// Inputs with their row accounting.
     pub inputs: Vec<InputRecord>,
     /// SHA-256 of the config file's bytes.
@@ -825,6 +864,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_period_spans_its_ranges_by_day() {
+        let p = Period::spanning([("2025-03-01 08:00:00.000000", "2025-06-30 23:59:00.000000"), ("2025-01-15", "2025-05-01")])
+            .expect("a period");
+        assert_eq!(p, Period { start: "2025-01-15".into(), end: "2025-06-30".into() });
+        assert_eq!(p.to_string(), "2025-01-15 to 2025-06-30");
+        let later = Period { start: "2025-06-30".into(), end: "2025-12-31".into() };
+        assert!(p.overlaps(&later) && later.overlaps(&p));
+        let after = Period { start: "2025-07-01".into(), end: "2025-12-31".into() };
+        assert!(!p.overlaps(&after) && !after.overlaps(&p));
+        assert_eq!(Period::spanning([]), None);
+    }
+
+    #[test]
     fn non_finite_numbers_serialise_as_null() {
         let doc = ResultJson {
             upshot_version: "0.1.0".into(),
@@ -833,6 +885,7 @@ mod tests {
             headline: String::new(),
             currency: "USD".into(),
             economics: BTreeMap::new(),
+            period: None,
             inputs: vec![],
             config_sha256: String::new(),
             seed: 1,

@@ -123,6 +123,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         headline: analysis.headline.clone(),
         currency: "USD".into(),
         economics: Default::default(),
+        period: None,
         inputs: Vec::new(),
         config_sha256: String::new(),
         seed: args.seed,

@@ -184,6 +184,9 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         headline: analysis.headline.clone(),
         currency: config.currency.clone(),
         economics,
+        period: upshot_result::Period::spanning(
+            dataset.reports().into_iter().filter_map(|r| r.time_range.as_ref()).map(|(a, b)| (a.as_str(), b.as_str())),
+        ),
         inputs: dataset
             .reports()
             .into_iter()
