@@ -387,8 +387,13 @@ struct Grouped {
     monthly: DataFrame,
 }
 
-/// Every customer's answer state, channels and band from the two small maps, then one
-/// group-by into cells and two into weeks and months.
+/// Every customer's answer state, channels and band, grouped into cells, weeks and months.
+///
+/// Two stages, so no per-customer row is joined: the customers are first counted per raw key
+/// (click, promo code, answer text, survey flags, band, week, month) with their revenue and
+/// squared revenue as exact integers; the two small maps are joined onto those few groups, and
+/// the groups are summed into cells, weeks and months. The sums are integers, so every total is
+/// the same as a one-stage group-by over the customers.
 fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, band_edges: &[f64]) -> Result<Grouped, SurveyError> {
     let band = band_edges
         .iter()
@@ -396,7 +401,36 @@ fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, ban
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| lit(0i32));
 
-    let with_state = joined
+    let keys = [
+        col("click"),
+        col("promo_code"),
+        col("answer"),
+        col("__surveyed"),
+        col("__early"),
+        col("band"),
+        col("week"),
+        col("month"),
+    ];
+    let counted = joined
+        .lazy()
+        .with_columns([
+            band.alias("band"),
+            // Integer keys per row (Monday of the ISO week as days since 1970, and year x 100 + month);
+            // labels are written once per group, not once per customer.
+            week_monday(col("paid_at").cast(DataType::Date).cast(DataType::Int32)).alias("week"),
+            (col("paid_at").dt().year() * lit(100) + col("paid_at").dt().month().cast(DataType::Int32)).alias("month"),
+        ])
+        .group_by(keys)
+        .agg([
+            len().cast(DataType::Int64).alias("n"),
+            // Money in integer millionths and squares rounded to whole units, summed as
+            // integers: exact, so the bootstrap's spread (and result.json) does not depend on
+            // thread order.
+            (col("revenue") * lit(1e6)).round(0, RoundMode::HalfToEven).cast(DataType::Int64).sum().alias("micros"),
+            (col("revenue") * col("revenue")).round(0, RoundMode::HalfToEven).cast(DataType::Int64).sum().alias("squares"),
+        ]);
+    let counted = collect(counted, "count customers by key")?;
+    let with_state = counted
         .lazy()
         .with_column(when(col("__early")).then(lit(NULL).cast(DataType::String)).otherwise(col("answer")).alias("answer"))
         .join(answer_table.lazy(), [col("answer")], [col("answer")], JoinArgs::new(JoinType::Left))
@@ -406,30 +440,19 @@ fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, ban
                 .then(lit(NOT_SURVEYED))
                 .otherwise(col("__state").fill_null(lit(NO_RESPONSE)))
                 .alias("state"),
-            band.alias("band"),
-            // Integer keys per row (Monday of the ISO week as days since 1970, and year x 100 + month);
-            // labels are written once per group, not once per customer.
-            week_monday(col("paid_at").cast(DataType::Date).cast(DataType::Int32)).alias("week"),
-            (col("paid_at").dt().year() * lit(100) + col("paid_at").dt().month().cast(DataType::Int32)).alias("month"),
             col("__other").fill_null(lit(false)).alias("__other"),
         ]);
     let with_state = collect(with_state, "map answers and promo codes")?.lazy();
+    let n_where = |condition: Expr| when(condition).then(col("n")).otherwise(lit(0i64)).sum().cast(DataType::Float64);
 
     let cells = collect(
         with_state
             .clone()
             .group_by([col("click"), col("promo_channel"), col("state"), col("answer_channel"), col("band")])
             .agg([
-                len().cast(DataType::Float64).alias("customers"),
-                exact_money_sum("revenue"),
-                // Squares rounded to whole units and summed as integers: exact, so the
-                // bootstrap's spread (and result.json) does not depend on thread order.
-                (col("revenue") * col("revenue"))
-                    .round(0, RoundMode::HalfToEven)
-                    .cast(DataType::Int64)
-                    .sum()
-                    .cast(DataType::Float64)
-                    .alias("revenue_sq"),
+                col("n").sum().cast(DataType::Float64).alias("customers"),
+                (col("micros").sum().cast(DataType::Float64) / lit(1e6)).alias("revenue"),
+                col("squares").sum().cast(DataType::Float64).alias("revenue_sq"),
             ])
             .sort(["click", "promo_channel", "state", "answer_channel", "band"], SortMultipleOptions::default()),
         "group customers into cells",
@@ -439,9 +462,9 @@ fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, ban
             .clone()
             .group_by([col("week")])
             .agg([
-                len().cast(DataType::Float64).alias("customers"),
-                col("state").gt(lit(NOT_SURVEYED)).cast(DataType::Float64).sum().alias("surveyed"),
-                col("state").gt(lit(NO_RESPONSE)).cast(DataType::Float64).sum().alias("responded"),
+                col("n").sum().cast(DataType::Float64).alias("customers"),
+                n_where(col("state").gt(lit(NOT_SURVEYED))).alias("surveyed"),
+                n_where(col("state").gt(lit(NO_RESPONSE))).alias("responded"),
             ])
             .sort(["week"], SortMultipleOptions::default())
             .with_column(col("week").cast(DataType::Date).cast(DataType::String)),
@@ -451,9 +474,9 @@ fn group(joined: DataFrame, answer_table: DataFrame, promo_table: DataFrame, ban
         with_state
             .group_by([col("month")])
             .agg([
-                col("state").gt(lit(NO_RESPONSE)).cast(DataType::Float64).sum().alias("responded"),
-                col("state").eq(lit(UNMAPPED)).cast(DataType::Float64).sum().alias("unmapped"),
-                col("__other").cast(DataType::Float64).sum().alias("other"),
+                n_where(col("state").gt(lit(NO_RESPONSE))).alias("responded"),
+                n_where(col("state").eq(lit(UNMAPPED))).alias("unmapped"),
+                n_where(col("__other")).alias("other"),
             ])
             .sort(["month"], SortMultipleOptions::default()),
         "count answers by month",
