@@ -129,6 +129,14 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         warnings,
         tables: std::iter::once(overview(params, &e, &decision_row)).chain(tables(test, &e.components, &e.econ)).collect(),
         charts: charts(test, inference, params, &e.components, off_mean, e.unit_word),
+        // The schedule's days: the weeks the incrementality was measured over.
+        period: test
+            .rows
+            .iter()
+            .map(|r| r.date)
+            .min()
+            .zip(test.rows.iter().map(|r| r.date).max())
+            .map(|(first, last)| upshot_result::Period { start: first.to_string(), end: last.to_string() }),
     }
 }
 

@@ -882,5 +882,5 @@ pub(crate) fn build(computed: &Computed, params: &Params, currency: &str) -> Ana
     let tables = tables(&ctx, &decisions);
     let charts = charts(&ctx);
     let warnings = warnings(&ctx);
-    Analysis { headline, context, metrics, decisions, warnings, tables, charts }
+    Analysis { headline, context, metrics, decisions, warnings, tables, charts, period: None }
 }

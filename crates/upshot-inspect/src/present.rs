@@ -19,6 +19,7 @@ pub(crate) fn build(data: &Dataset, weekly: &Weekly, t: &Totals) -> Analysis {
         warnings,
         tables: vec![channel_table, inputs_table(data), weekly_table(weekly)],
         charts: charts(weekly, t, &data.currency),
+        period: None,
     }
 }
 

@@ -402,5 +402,7 @@ pub(crate) fn build(c: &Computed, currency: &str) -> Analysis {
             signed_percent(OVER_COST)
         ),
     ];
-    Analysis { headline, context, metrics, decisions, warnings: c.warnings.clone(), tables, charts: charts(c, currency) }
+    // The month to date is what pacing is about, whatever the rows span.
+    let period = Some(upshot_result::Period { start: c.month_start.to_string(), end: c.as_of.to_string() });
+    Analysis { headline, context, metrics, decisions, warnings: c.warnings.clone(), tables, charts: charts(c, currency), period }
 }

@@ -749,6 +749,10 @@ pub struct Analysis {
     pub tables: Vec<Table>,
     /// Chart specifications.
     pub charts: Vec<Chart>,
+    /// The days the analysis is about, when they are fewer than its rows span (pacing's month to
+    /// date, a brand test's schedule); `None` leaves `result.json`'s period to the rows.
+    #[serde(default)]
+    pub period: Option<Period>,
 }
 
 /// A span of days, first and last included, as ISO dates (`2025-01-01`).

@@ -564,5 +564,6 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
         warnings: c.warnings.clone(),
         tables: std::iter::once(overview(c, params)).chain(tables(c, params)).collect(),
         charts: charts(c, params, currency),
+        period: None,
     }
 }

@@ -188,5 +188,6 @@ pub(crate) fn build(prepared: &Prepared, estimates: &Estimates, params: &Params,
             ])
             .collect(),
         charts,
+        period: None,
     }
 }

@@ -115,6 +115,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         warnings: Vec::new(),
         tables: vec![table],
         charts: vec![chart],
+        period: None,
     };
     let run = ResultJson {
         upshot_version: env!("CARGO_PKG_VERSION").to_string(),

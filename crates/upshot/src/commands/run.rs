@@ -184,9 +184,12 @@ fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliErr
         headline: analysis.headline.clone(),
         currency: config.currency.clone(),
         economics,
-        period: upshot_result::Period::spanning(
-            dataset.reports().into_iter().filter_map(|r| r.time_range.as_ref()).map(|(a, b)| (a.as_str(), b.as_str())),
-        ),
+        // The analysis's own days where it has them (pacing's month to date), else the rows'.
+        period: analysis.period.clone().or_else(|| {
+            upshot_result::Period::spanning(
+                dataset.reports().into_iter().filter_map(|r| r.time_range.as_ref()).map(|(a, b)| (a.as_str(), b.as_str())),
+            )
+        }),
         inputs: dataset
             .reports()
             .into_iter()
