@@ -30,6 +30,43 @@ fn negative_cost_is_rejected_with_example_rows() {
     assert_rejected(&case, 1, &["spend.parquet", "negative cost", "`cost`", "(1 rows)", "row 5:", "cost=-12.5"]);
 }
 
+/// Issue 18's first hole: a NaN cost passed validation and every money total skipped it.
+#[test]
+fn nan_and_infinite_money_is_rejected_not_skipped() {
+    let case =
+        Case::new(&["spend"], "", |dir| edit("spend", dir, |df| set_where(df, col("i").eq(lit(189)), "cost", lit(f64::NAN))));
+    assert_rejected(&case, 1, &["spend.parquet", "cost that is NaN or infinite", "`cost`", "(1 rows)", "row 190:", "cost=NaN"]);
+    let case =
+        Case::new(&["spend"], "", |dir| edit("spend", dir, |df| set_where(df, col("i").lt(lit(2)), "cost", lit(f64::INFINITY))));
+    assert_rejected(&case, 1, &["spend.parquet", "cost that is NaN or infinite", "(2 rows)", "cost=inf"]);
+    let case = Case::new(&["orders"], "", |dir| {
+        edit("orders", dir, |df| set_where(df, col("i").eq(lit(3)), "revenue", lit(f64::NEG_INFINITY)))
+    });
+    assert_rejected(&case, 1, &["orders.parquet", "revenue that is NaN or infinite", "row 4:"]);
+    let case = Case::new(&["plan"], "", |dir| edit("plan", dir, |df| set_where(df, col("i").eq(lit(0)), "value", lit(f64::NAN))));
+    assert_rejected(&case, 1, &["plan.parquet", "value that is NaN or infinite", "row 1:"]);
+}
+
+#[test]
+fn money_too_large_to_sum_exactly_is_rejected() {
+    let case = Case::new(&["spend"], "", |dir| edit("spend", dir, |df| set_where(df, col("i").eq(lit(7)), "cost", lit(3e15))));
+    assert_rejected(&case, 1, &["spend.parquet", "cost beyond ±1,000,000,000,000 in one row", "row 8:", "unit"]);
+    // Every row under the per-row bound, the column's total past what millionths in an i64 hold.
+    let case = Case::new(&["spend"], "", |dir| edit("spend", dir, |df| set_where(df, col("i").lt(lit(20)), "cost", lit(9e11))));
+    assert_rejected(&case, 1, &["spend.parquet", "cost summing past ±9,000,000,000,000 over the file", "cost=9.0000e11"]);
+}
+
+#[test]
+fn a_nan_score_excludes_its_lead_with_a_count() {
+    let case = Case::new(&["leads", "orders"], "", |dir| {
+        edit("leads", dir, |df| {
+            let df = set_where(df, col("i").eq(lit(0)), "score", lit(f64::NAN));
+            set_where(df, col("i").eq(lit(1)), "score", lit(f64::NEG_INFINITY))
+        })
+    });
+    assert_eq!(excluded(&case, "leads", "non_finite_score"), 2);
+}
+
 #[test]
 fn clicks_above_impressions_are_rejected() {
     let case = Case::new(&["spend"], "", |dir| {

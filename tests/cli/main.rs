@@ -10,6 +10,8 @@ mod cohorts;
 mod contract;
 mod diff;
 mod economics;
+mod faults;
+mod generated;
 mod inspect;
 mod pacing;
 mod report;

@@ -22,6 +22,7 @@ pub mod contract;
 pub mod derive;
 pub mod error;
 pub mod frame;
+pub mod guard;
 pub mod infer;
 pub mod load;
 pub mod validate;
@@ -42,6 +43,16 @@ pub use validate::{
 /// Re-export of the polars version the data crate uses, so analyses name the
 /// same types.
 pub use polars;
+
+/// The largest money value one row may hold (in the currency's units): a row at or past it
+/// rejects its file (`huge_cost`, `huge_revenue`, `huge_value`).
+pub const MAX_MONEY: f64 = 1e12;
+/// [`MAX_MONEY`] as messages write it.
+pub const MAX_MONEY_TEXT: &str = "1,000,000,000,000";
+/// The largest sum of a money column's absolute values a file may hold: money is summed exactly in
+/// integer millionths ([`derive::exact_money_sum`]), and `i64::MAX` millionths is 9.22e12 units, so
+/// below this no subset of the rows can overflow the sum (`money_total_too_large` rejects the file).
+pub const MAX_MONEY_TOTAL: f64 = 9e12;
 
 /// SHA-256 of bytes, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -68,6 +68,89 @@ fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
             "truncated Parquet file ({len} bytes): the footer is missing; the export or the copy was cut short"
         )));
     }
+    let mut footer_len = [0u8; 4];
+    file.seek(SeekFrom::End(-8)).map_err(io_error)?;
+    file.read_exact(&mut footer_len).map_err(io_error)?;
+    let data_end = len.saturating_sub(8 + u64::from(u32::from_le_bytes(footer_len)));
+    check_parquet_layout(&input.path, len, data_end)
+        .map_err(|detail| not_parquet(format!("corrupt Parquet file: {detail}; export the table again")))
+}
+
+/// Checks that the footer reads and that every row group and column chunk it describes lies inside the
+/// file, before its data: polars' streaming reader slices the file by those ranges unchecked, so a
+/// damaged footer would read past the end of the file (found by the Parquet fuzz target,
+/// `tests/fuzz_parquet.rs`).
+fn check_parquet_layout(path: &std::path::Path, len: u64, data_end: u64) -> Result<(), String> {
+    let mut reader = ParquetReader::new(File::open(path).map_err(|e| e.to_string())?);
+    let metadata = reader.get_metadata().map_err(|e| format!("the footer cannot be read ({e})"))?;
+    let rows: usize = metadata.row_groups.iter().map(|g| g.num_rows()).sum();
+    if rows != metadata.num_rows {
+        return Err(format!("the footer counts {} rows but its row groups {rows}", metadata.num_rows));
+    }
+    for (i, group) in metadata.row_groups.iter().enumerate() {
+        for range in std::iter::once(group.full_byte_range()).chain(group.byte_ranges_iter()) {
+            if range.start > range.end || range.end > data_end {
+                return Err(format!(
+                    "row group {} points at bytes {}..{} of a {len}-byte file whose data ends at byte {data_end}",
+                    i + 1,
+                    range.start,
+                    range.end
+                ));
+            }
+        }
+    }
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    for (i, group) in metadata.row_groups.iter().enumerate() {
+        for column in group.parquet_columns() {
+            check_pages(&mut file, column, group.num_rows()).map_err(|detail| {
+                format!("row group {}, column `{}`: {detail}", i + 1, column.descriptor().path_in_schema.join("."))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The largest page (compressed or not) a file may declare: the format stores page sizes as `i32`.
+const MAX_PAGE_BYTES: usize = 1 << 30;
+
+/// Reads one column chunk's page headers (not its values) and checks them against the footer: a
+/// flat column holds one value per row, the data pages' value counts add up to the chunk's, and no page
+/// is larger than [`MAX_PAGE_BYTES`]. polars sizes its buffers from those header fields, so a damaged
+/// header would otherwise ask for exabytes and abort the process (found by the Parquet fuzz target).
+fn check_pages(
+    file: &mut File,
+    column: &polars_parquet::parquet::metadata::ColumnChunkMetadata,
+    rows: usize,
+) -> Result<(), String> {
+    use polars_parquet::parquet::page::CompressedPage;
+    use polars_parquet::parquet::read::PageReader;
+    let values = usize::try_from(column.num_values()).map_err(|_| "a negative value count".to_string())?;
+    if column.descriptor().descriptor.max_rep_level == 0 && values != rows {
+        return Err(format!("{values} values in a flat column of {rows} rows"));
+    }
+    let range = column.byte_range();
+    let mut bytes = vec![0u8; (range.end - range.start) as usize];
+    file.seek(SeekFrom::Start(range.start)).map_err(|e| e.to_string())?;
+    file.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+    let pages = PageReader::new(std::io::Cursor::new(polars_buffer::Buffer::from(bytes)), column, Vec::new(), MAX_PAGE_BYTES);
+    let mut seen = 0usize;
+    for page in pages {
+        match page.map_err(|e| format!("a page header cannot be read ({e})"))? {
+            CompressedPage::Data(page) => {
+                if page.uncompressed_size() > MAX_PAGE_BYTES {
+                    return Err(format!("a page declares {} bytes uncompressed", page.uncompressed_size()));
+                }
+                seen = seen.saturating_add(page.num_values());
+                if seen > values {
+                    return Err(format!("its pages hold more than the {values} values the footer counts"));
+                }
+            }
+            CompressedPage::Dict(_) => {}
+        }
+    }
+    if seen != values {
+        return Err(format!("its pages hold {seen} values, the footer counts {values}"));
+    }
     Ok(())
 }
 

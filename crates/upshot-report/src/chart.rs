@@ -385,11 +385,21 @@ pub fn svg(chart: &Chart, currency: &str) -> Result<String, ReportError> {
     Ok(text)
 }
 
-/// Renders a chart as a 1600x900 PNG file.
+/// Renders a chart as a 1600x900 PNG file: drawn in memory, encoded (the PNG encoder plotters itself
+/// uses), then written, so a write error (a full disk) names the file.
 pub fn png(chart: &Chart, currency: &str, path: &Path) -> Result<(), ReportError> {
+    use image::ImageEncoder;
     register_fonts();
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    draw(&root, chart, currency)
+    let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        draw(&root, chart, currency)?;
+    }
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut bytes)
+        .write_image(&pixels, SIZE.0, SIZE.1, image::ColorType::Rgb8)
+        .map_err(|e| ReportError::Chart { chart: chart.name.clone(), message: e.to_string() })?;
+    std::fs::write(path, bytes).map_err(crate::io_err(path))
 }
 
 #[cfg(test)]

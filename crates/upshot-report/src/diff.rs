@@ -165,7 +165,7 @@ fn results(dir: &Path) -> Result<BTreeMap<String, ResultJson>, ReportError> {
     }
     for entry in std::fs::read_dir(dir).map_err(crate::io_err(dir))? {
         let path = entry.map_err(crate::io_err(dir))?.path();
-        if path.join("result.json").is_file() {
+        if !crate::output::is_hidden(&path) && path.join("result.json").is_file() {
             out.insert(name(&path), read(&path.join("result.json"))?);
         }
     }

@@ -12,6 +12,7 @@ use upshot_result::format::{level_text, money, percent};
 use upshot_result::{Action, Chart, ChartKind, Format, ResultJson, Series};
 
 use crate::html::esc;
+use crate::output::{write_file, write_with};
 use crate::{ReportError, chart, io_err};
 
 struct Entry {
@@ -22,8 +23,10 @@ struct Entry {
 
 fn read_entries(dir: &Path) -> Result<Vec<Entry>, ReportError> {
     let listing = std::fs::read_dir(dir).map_err(io_err(dir))?;
-    let mut folders: Vec<PathBuf> =
-        listing.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("result.json").is_file()).collect();
+    let mut folders: Vec<PathBuf> = listing
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !crate::output::is_hidden(p) && p.join("result.json").is_file())
+        .collect();
     folders.sort();
     let mut entries = Vec::new();
     for folder in folders {
@@ -297,15 +300,17 @@ pub fn write_executive(dir: &Path) -> Result<(PathBuf, PathBuf), ReportError> {
     std::fs::create_dir_all(&charts_dir).map_err(io_err(&charts_dir))?;
     for (chart, svg) in charts.iter().zip(&drawn) {
         let svg_path = charts_dir.join(format!("{}.svg", chart.name));
-        std::fs::write(&svg_path, svg).map_err(io_err(&svg_path))?;
-        chart::png(chart, &plan.currency, &charts_dir.join(format!("{}.png", chart.name)))?;
+        write_file(&svg_path, svg)?;
+        let png_path = charts_dir.join(format!("{}.png", chart.name));
+        write_with(&png_path, |temporary| chart::png(chart, &plan.currency, temporary))?;
     }
     let md_path = dir.join("summary.md");
     let html_path = dir.join("summary.html");
     let plan_path = dir.join("plan.json");
     let json = serde_json::to_string_pretty(&plan).map_err(|e| ReportError::Plan(e.to_string()))? + "\n";
-    std::fs::write(&plan_path, json).map_err(io_err(&plan_path))?;
-    std::fs::write(&md_path, render_markdown(&entries, &plan)).map_err(io_err(&md_path))?;
-    std::fs::write(&html_path, html).map_err(io_err(&html_path))?;
+    // Each file whole (a temporary file renamed over the old one).
+    write_file(&plan_path, json)?;
+    write_file(&md_path, render_markdown(&entries, &plan))?;
+    write_file(&html_path, html)?;
     Ok((md_path, html_path))
 }

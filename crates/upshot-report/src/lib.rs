@@ -6,8 +6,8 @@
 //! ```
 //!
 //! This is the only crate that draws or formats for people. The folder is
-//! built next to its final place and moved there in one rename, so a failed
-//! run never leaves a half-written report behind.
+//! built next to its final place and swapped in by one atomic exchange
+//! ([`output`]), so a failed or killed run never leaves a half-written report.
 //!
 //! ```no_run
 //! # use upshot_result::{Analysis, ResultJson};
@@ -21,6 +21,7 @@
 pub mod chart;
 pub mod diff;
 mod executive;
+pub mod output;
 
 pub use executive::write_executive;
 mod html;
@@ -82,25 +83,21 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_
 }
 
 /// Writes the whole output folder `<out>/<experiment>/` and returns its path.
-/// An existing folder of the same name is replaced only once the new one is complete.
+/// An existing folder of the same name is replaced in one atomic exchange once the new one is
+/// complete, under the experiment's lock ([`output`]: whole or not at all, two runs take turns).
 /// Metrics, decisions and warnings are read from `run` (the `result.json` document), so an
 /// analysis hands them over once instead of copying them.
 pub fn write_report(out: &Path, run: &ResultJson, analysis: &Analysis) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let final_dir = out.join(&run.experiment);
-    let staging = out.join(format!(".{}.partial-{}", run.experiment, std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
-    }
-    let written = write_folder(&staging, run, analysis);
+    let _lock = output::lock(out, &run.experiment)?;
+    output::remove_stale(out, &run.experiment)?;
+    let staging = output::staging(out, &run.experiment);
+    let written = write_folder(&staging, run, analysis).and_then(|()| output::swap_in(&staging, &final_dir));
     if let Err(err) = written {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(err);
     }
-    if final_dir.exists() {
-        std::fs::remove_dir_all(&final_dir).map_err(io_err(&final_dir))?;
-    }
-    std::fs::rename(&staging, &final_dir).map_err(io_err(&final_dir))?;
     Ok(final_dir)
 }
 

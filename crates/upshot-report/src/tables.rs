@@ -12,6 +12,25 @@ fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
+/// A text cell a spreadsheet would read as a formula (a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return: an ad named `=HYPERLINK(...)`) gets a leading `'` and quotes, OWASP's advice against CSV
+/// injection: Excel and Google Sheets then show the text as it was. Numbers are never text cells, so a
+/// negative number stays a number.
+fn text_field(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("\"'{}\"", text.replace('"', "\"\""))
+    } else {
+        csv_field(text)
+    }
+}
+
+fn field(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(text) => text_field(text),
+        other => raw(other),
+    }
+}
+
 fn raw(cell: &Cell) -> String {
     match cell {
         Cell::Text(text) => text.clone(),
@@ -25,10 +44,10 @@ fn raw(cell: &Cell) -> String {
 /// The CSV text of a table.
 pub(crate) fn csv(table: &Table) -> String {
     let mut out = String::new();
-    let header: Vec<String> = table.columns.iter().map(|c| csv_field(&c.name)).collect();
+    let header: Vec<String> = table.columns.iter().map(|c| text_field(&c.name)).collect();
     let _ = writeln!(out, "{}", header.join(","));
     for row in &table.rows {
-        let cells: Vec<String> = row.iter().map(|cell| csv_field(&raw(cell))).collect();
+        let cells: Vec<String> = row.iter().map(field).collect();
         let _ = writeln!(out, "{}", cells.join(","));
     }
     out
@@ -93,6 +112,50 @@ mod tests {
         table.push(vec![Cell::from("brand, \"exact\""), Cell::from(12.5)]);
         table.push(vec![Cell::from("Блогер"), Cell::Empty]);
         assert_eq!(csv(&table), "campaign,cost\n\"brand, \"\"exact\"\"\",12.5\nБлогер,\n");
+    }
+
+    #[test]
+    fn csv_neutralises_text_a_spreadsheet_would_run_as_a_formula() {
+        let mut table = Table::new("t", "t", &[("ad", Format::Text), ("cost", Format::Money), ("n", Format::Count)]);
+        table.push(vec![Cell::from("=HYPERLINK(\"http://x\",\"x\")"), Cell::from(-12.5), Cell::Int(-3)]);
+        table.push(vec![Cell::from("+1 call"), Cell::from(1.0), Cell::Int(1)]);
+        table.push(vec![Cell::from("-brand"), Cell::Empty, Cell::Empty]);
+        table.push(vec![Cell::from("@SUM(A1)"), Cell::Empty, Cell::Empty]);
+        table.push(vec![Cell::from("\tcmd"), Cell::Empty, Cell::Empty]);
+        table.push(vec![Cell::from("\rcmd"), Cell::Empty, Cell::Empty]);
+        table.push(vec![Cell::from("brand = exact"), Cell::Empty, Cell::Empty]);
+        let text = csv(&table);
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\",\"\"x\"\")\",-12.5,-3", "numbers stay numbers");
+        assert_eq!(lines[2], "\"'+1 call\",1,1");
+        assert_eq!(lines[3], "\"'-brand\",,");
+        assert_eq!(lines[4], "\"'@SUM(A1)\",,");
+        assert_eq!(lines[5], "\"'\tcmd\",,");
+        assert_eq!(lines[6], "\"'\rcmd\",,");
+        assert_eq!(lines[7], "brand = exact,,", "only a leading character makes a formula");
+    }
+
+    /// The workbook writes text as strings: read back by calamine (as a spreadsheet program reads it),
+    /// a formula-like name is a string cell and the sheet has no formula anywhere.
+    #[test]
+    fn workbook_text_that_looks_like_a_formula_stays_text() {
+        use calamine::{Data, Reader, Xlsx, open_workbook};
+        let mut table = Table::new("ads", "t", &[("ad", Format::Text), ("cost", Format::Money)]);
+        let names = ["=HYPERLINK(\"http://x\",\"x\")", "+1", "-brand", "@SUM(A1)", "=1+1"];
+        for name in names {
+            table.push(vec![Cell::from(name), Cell::from(-2.5)]);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tables.xlsx");
+        write_workbook(&path, &[table]).expect("workbook");
+        let mut workbook: Xlsx<_> = open_workbook(&path).expect("a real reader opens it");
+        let formulas = workbook.worksheet_formula("ads").expect("formulas");
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula cells");
+        let values = workbook.worksheet_range("ads").expect("values");
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(values.get((i + 1, 0)), Some(&Data::String(name.to_string())));
+            assert_eq!(values.get((i + 1, 1)), Some(&Data::Float(-2.5)), "numbers stay numbers");
+        }
     }
 
     #[test]

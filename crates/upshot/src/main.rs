@@ -4,6 +4,8 @@
 mod cli;
 mod commands;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod printer;
 mod registry;
 

@@ -4,7 +4,7 @@ mod brand;
 mod diff;
 mod digest;
 mod report;
-mod run;
+pub(crate) mod run;
 mod synth;
 mod validate;
 

@@ -148,6 +148,19 @@ pub struct Loaded {
 
 pub fn load(path: &Path, printer: &Printer) -> Result<Loaded, CliError> {
     let config = ExperimentConfig::from_file(path)?;
+    let (plan, economics) = plan_of(path, &config)?;
+    let progress = progress_for(printer, &config);
+    let dataset = validate_config_projected(&config, Mode::Load, &|table| plan.columns(table), &progress)?;
+    progress.finish();
+    Ok(Loaded { config, plan, dataset, economics })
+}
+
+/// The economics a run used, as `result.json` records them.
+pub type Economics = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// The checks of a config before any input is read: its kind, the inputs the kind needs, the folder's
+/// economics and the kind's `[params]`.
+pub fn plan_of(path: &Path, config: &ExperimentConfig) -> Result<(Box<dyn Planned>, Economics), CliError> {
     let config_error = |message: String| DataError::Config { file: path.display().to_string(), message };
     let kind = registry::find(&config.kind).map_err(config_error)?;
     for table in kind.inputs() {
@@ -162,10 +175,7 @@ pub fn load(path: &Path, printer: &Printer) -> Result<Loaded, CliError> {
     }
     let (params, economics) = with_economics(&folder_economics(path)?, kind.shared(), &config.params);
     let plan = kind.plan(&params).map_err(|err| config_error(err.to_string()))?;
-    let progress = progress_for(printer, &config);
-    let dataset = validate_config_projected(&config, Mode::Load, &|table| plan.columns(table), &progress)?;
-    progress.finish();
-    Ok(Loaded { config, plan, dataset, economics })
+    Ok((plan, economics))
 }
 
 fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
