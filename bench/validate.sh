@@ -19,14 +19,7 @@ if [ ! -x bench/.venv/bin/python ]; then
   bench/.venv/bin/pip install --quiet duckdb
 fi
 
-measure() { # label, command...
-  local label=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$log" "$@" > /dev/null
-  read -r wall rss < "$log"
-  printf '%-28s wall %7.2f s   peak RSS %7.0f MiB\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  rm -f "$log"
-}
+source bench/common.sh
 
 for scale in "${scales[@]}"; do
   dir=bench-data/$scale
@@ -52,4 +45,15 @@ TOML
   cat "$dir"/*.parquet > /dev/null
   measure "upshot validate $scale" "$bin" validate "$dir/validate.toml" -q
   measure "duckdb checks $scale" bench/.venv/bin/python bench/duckdb_checks.py "$dir"
+  # The same exports with orders that carry no CRM link (`lead_id` null on every row, issue 18).
+  nolinks=$dir/nolinks
+  if [ ! -f "$nolinks/orders.parquet" ]; then
+    mkdir -p "$nolinks"
+    bench/.venv/bin/python -c "import duckdb, sys; duckdb.execute(\"set enable_progress_bar = false\"); duckdb.sql(f\"copy (select * replace (null::varchar as lead_id) from '{sys.argv[1]}/orders.parquet') to '{sys.argv[2]}/orders.parquet' (format parquet)\")" "$dir" "$nolinks"
+    for table in spend leads touchpoints survey plan brand_schedule; do ln -sf "../$table.parquet" "$nolinks/$table.parquet"; done
+  fi
+  sed 's/^name = .*/name = "bench-nolinks"/' "$dir/validate.toml" > "$nolinks/validate.toml"
+  cat "$nolinks"/*.parquet > /dev/null
+  measure "upshot validate $scale, orders without lead_id" "$bin" validate "$nolinks/validate.toml" -q
+  measure "duckdb checks $scale, orders without lead_id" bench/.venv/bin/python bench/duckdb_checks.py "$nolinks"
 done

@@ -1,6 +1,8 @@
 //! `upshot validate` on loose Parquet files, as a user types it: the table from
 //! the file name, else from the columns, else a clear refusal suggesting `--table`.
 
+use polars::prelude::*;
+
 use crate::common::*;
 
 #[test]
@@ -64,4 +66,54 @@ fn a_csv_named_parquet_gets_its_plain_message_when_guessed() {
     let message = text(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("looks like CSV"), "{message}");
+}
+
+/// Issue 18's stall: orders exported without a CRM link (`lead_id` null on every row) beside a large
+/// leads table. `upshot validate` joined every order against the scanned lead ids, which stalled on a
+/// column of nulls once leads passed ~9M rows (1M such orders beside 10M leads: 65 s in a release
+/// build, 159 s in this debug build). It now looks up the distinct dangling ids only (4 s debug).
+/// The bound is a stall guard, not a speed figure (those are in `bench/validate_links.sh`).
+#[test]
+fn orders_without_lead_ids_beside_ten_million_leads_do_not_stall_validation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = 10_000_000usize;
+    let ids: Vec<String> = (0..n).map(|i| format!("L{i}")).collect();
+    let created: Vec<i64> = (0..n as i64).map(|i| 1_735_689_600_000_000 + (i % 31_000_000) * 1_000_000).collect();
+    let mut leads = DataFrame::new(
+        n,
+        vec![
+            Column::new("lead_id".into(), ids),
+            Column::new("created_at".into(), created).cast(&DataType::Datetime(TimeUnit::Microseconds, None)).expect("datetime"),
+        ],
+    )
+    .expect("leads");
+    write(&dir.path().join("leads.parquet"), &mut leads);
+    drop(leads);
+    let mut orders =
+        read(&sample("orders")).lazy().with_column(lit(NULL).cast(DataType::String).alias("lead_id")).collect().expect("orders");
+    // The sample's ~10k orders repeated to ~1M, ids kept unique.
+    let copies = 100;
+    let mut all = orders.clone();
+    for copy in 1..copies {
+        let again = orders
+            .clone()
+            .lazy()
+            .with_column((col("order_id") + lit(format!("-{copy}"))).alias("order_id"))
+            .collect()
+            .expect("copy");
+        all.vstack_mut(&again).expect("stack");
+    }
+    orders = all;
+    write(&dir.path().join("orders.parquet"), &mut orders);
+    let config = dir.path().join("links.toml");
+    std::fs::write(
+        &config,
+        "name = \"links\"\nkind = \"inspect\"\ncurrency = \"USD\"\n[inputs]\nleads = \"leads.parquet\"\norders = \"orders.parquet\"\n",
+    )
+    .expect("config");
+    let started = std::time::Instant::now();
+    let output = upshot(&["validate", config.to_str().expect("utf8"), "-q"]);
+    let took = started.elapsed();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(took < std::time::Duration::from_secs(60), "validation stalled: {took:?}");
 }

@@ -77,6 +77,10 @@ fn sheet_name(name: &str, used: &mut Vec<String>) -> String {
 pub(crate) fn write_workbook(path: &Path, tables: &[Table]) -> Result<(), ReportError> {
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Workbook(e.to_string());
     let mut workbook = Workbook::new();
+    // No write time in the document's properties (1980-01-01, the zip format's first day), so the same
+    // run gives the same workbook bytes, like every other file of the folder.
+    let epoch = rust_xlsxwriter::ExcelDateTime::from_ymd(1980, 1, 1).map_err(err)?;
+    workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&epoch));
     let mut used = Vec::new();
     for table in tables {
         let sheet = workbook.add_worksheet_with_constant_memory();
