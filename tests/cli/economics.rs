@@ -109,3 +109,63 @@ fn an_incrementality_factor_decides_brand_ads_on_incremental_cac() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("`incrementality` entry `brand_*`: factor 2"), "{}", text(&output));
 }
+
+/// Issue 14 item 3: segments take the factor from a brand test's `result.json` in the same run's
+/// output: the purchases the campaign adds over its own clicks' gain, with the test's interval, recorded
+/// in `result.json` with its source; a missing or foreign document is a config error naming the entry.
+#[test]
+fn an_incrementality_factor_comes_from_a_brand_test_result() {
+    let reports = tempfile::tempdir().expect("tempdir");
+    let output = upshot(&["run", "experiments/brand-search.toml", "--out", reports.path().to_str().expect("utf8"), "-q"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let test_path = reports.path().join("brand-search-2025-autumn/result.json");
+    let test = read_result(&test_path);
+    let total = headline(&test, upshot_result::names::INCREMENTAL_PURCHASES_PER_UNIT);
+    let clicks = test
+        .metrics
+        .iter()
+        .find(|m| {
+            m.name == upshot_result::names::INCREMENTAL_PURCHASES_PER_UNIT
+                && m.segment.get("component").is_some_and(|c| c == "paid_brand")
+        })
+        .expect("paid_brand component");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let entry = format!("incrementality = [{{ campaigns = \"brand_*\", result = \"{}\" }}]\n", test_path.display());
+    segments_folder(dir.path(), &format!("target_cac = 150.0\nbrand_campaigns = [\"brand_search\"]\n{entry}"));
+    let (output, out) = run_folder(dir.path());
+    assert!(output.status.success(), "{}", text(&output));
+    let result = read_result(&out.path().join("segments-2025/result.json"));
+    let recorded = &result.economics["incrementality"][0];
+    let factor = recorded["factor"].as_f64().expect("a number");
+    assert!((factor - total.estimate / clicks.estimate).abs() < 1e-9, "{recorded}");
+    assert!(0.0 < factor && factor <= 1.5, "{recorded}");
+    let source = recorded["source"].as_str().expect("source");
+    assert!(source.starts_with("brand test `brand-search-2025-autumn`, 2025-"), "{source}");
+    let brand: Vec<&Decision> =
+        result.decisions.iter().filter(|d| d.subject.get("campaign").is_some_and(|c| c == "brand_search")).collect();
+    assert!(!brand.is_empty());
+    for d in brand {
+        assert!(d.reason.contains("incremental CAC = attributed CAC /") && d.reason.contains(source), "{}", d.reason);
+        assert!(!d.reason.contains("on/off test"), "{}", d.reason);
+    }
+
+    // A result of another kind, and a result not written yet.
+    let inspect = reports.path().join("inspect");
+    let output = upshot(&["run", "experiments/inspect.toml", "--out", inspect.to_str().expect("utf8"), "-q"]);
+    assert!(output.status.success());
+    for (file, fragment) in [
+        (inspect.join("inspect-2025/result.json"), "is a `inspect` result, not a brand test's"),
+        (reports.path().join("nowhere/result.json"), "run the brand test first"),
+    ] {
+        let entry = format!("incrementality = [{{ campaigns = \"brand_*\", result = \"{}\" }}]\n", file.display());
+        segments_folder(dir.path(), &format!("brand_campaigns = [\"brand_search\"]\n{entry}"));
+        let (output, _) = run_folder(dir.path());
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            text(&output).contains("`incrementality` entry `brand_*`") && text(&output).contains(fragment),
+            "{}",
+            text(&output)
+        );
+    }
+}

@@ -7,7 +7,7 @@ use crate::BrandMatcher;
 /// campaigns matching a pattern, as `incrementality = [{ campaigns = "brand_*", factor = 0.5,
 /// low = 0.3, high = 0.7, source = "geo test 2025-09" }]` sets it: the share of the campaigns'
 /// attributed buyers they really add, with its interval.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFactor {
     /// The campaign pattern (a case-insensitive glob).
@@ -72,6 +72,49 @@ pub fn incrementality(raw: Vec<RawFactor>) -> Result<Vec<Incrementality>, String
             })
         })
         .collect()
+}
+
+/// The factor a brand on/off test measured, as an `incrementality` entry for `campaigns`: the purchases
+/// the campaign really adds per unit on (all channels together: `incremental_purchases_per_unit`) over the
+/// purchases its own clicks gain on the same units (its `paid_brand` component), with the interval of the
+/// first over the point of the second (the click gain is counted, the total effect is what is uncertain).
+/// The interval is kept inside the accepted range, (0, 1.5]: a lower end at or below zero is read as 0.01
+/// and said in `source`. `Err` says why the document cannot give a factor.
+pub fn factor_from_brand_test(campaigns: &str, result: &crate::ResultJson) -> Result<RawFactor, String> {
+    if result.kind != "brand-test" {
+        return Err(format!("is a `{}` result, not a brand test's", result.kind));
+    }
+    let headline = |segment: Option<(&str, &str)>| {
+        result.metrics.iter().find(|m| {
+            m.name == crate::names::INCREMENTAL_PURCHASES_PER_UNIT
+                && match segment {
+                    None => m.segment.is_all(),
+                    Some((k, v)) => m.segment.0.len() == 1 && m.segment.get(k).is_some_and(|x| x == v),
+                }
+        })
+    };
+    let total = headline(None).ok_or("has no `incremental_purchases_per_unit` headline")?;
+    let clicks = headline(Some(("component", "paid_brand"))).ok_or("has no paid_brand component")?;
+    let (Some(low), Some(high)) = (total.ci_low, total.ci_high) else {
+        return Err("gives the effect without an interval".into());
+    };
+    if !clicks.estimate.is_finite() || clicks.estimate <= 0.0 {
+        return Err("shows no purchases gained through the brand campaign's own clicks".into());
+    }
+    const FLOOR: f64 = 0.01;
+    let raw = (total.estimate / clicks.estimate, low / clicks.estimate, high / clicks.estimate);
+    let high = raw.2.clamp(FLOOR, MAX_FACTOR);
+    let low = raw.1.clamp(FLOOR, high);
+    let factor = raw.0.clamp(low, high);
+    let period = result.period.as_ref().map(|p| format!(", {} to {}", p.start, p.end)).unwrap_or_default();
+    let floored = if raw.1 < FLOOR { "; its interval reaches zero, read as 0.01" } else { "" };
+    Ok(RawFactor {
+        campaigns: campaigns.to_string(),
+        factor,
+        low,
+        high,
+        source: Some(format!("brand test `{}`{period}{floored}", result.experiment)),
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub mod format;
 mod incrementality;
 
 pub use brand::BrandMatcher;
-pub use incrementality::{Incrementality, MAX_FACTOR, RawFactor, incrementality};
+pub use incrementality::{Incrementality, MAX_FACTOR, RawFactor, factor_from_brand_test, incrementality};
 
 use std::collections::BTreeMap;
 

@@ -173,9 +173,55 @@ pub fn plan_of(path: &Path, config: &ExperimentConfig) -> Result<(Box<dyn Planne
             .into());
         }
     }
-    let (params, economics) = with_economics(&folder_economics(path)?, kind.shared(), &config.params);
+    let (mut params, mut economics) = with_economics(&folder_economics(path)?, kind.shared(), &config.params);
+    if let Some(resolved) = brand_test_factors(path, &mut params).map_err(config_error)?
+        && let Ok(json) = serde_json::to_value(&resolved)
+        && economics.contains_key("incrementality")
+    {
+        economics.insert("incrementality".to_string(), json);
+    }
     let plan = kind.plan(&params).map_err(|err| config_error(err.to_string()))?;
     Ok((plan, economics))
+}
+
+/// `incrementality` entries that name a brand test's `result.json` instead of numbers
+/// (`{ campaigns = "brand_*", result = "../reports/brand-search/result.json" }`, the path relative to the
+/// config's folder) replaced by the factor that test measured ([`upshot_result::factor_from_brand_test`]),
+/// so the analysis reads numbers only and `result.json` records them with their source. Returns the
+/// entries when one was replaced; an unreadable or unsuitable document is a config error naming the entry.
+fn brand_test_factors(config: &Path, params: &mut toml::Table) -> Result<Option<toml::Value>, String> {
+    let Some(toml::Value::Array(entries)) = params.get("incrementality") else { return Ok(None) };
+    let mut changed = false;
+    let mut out = Vec::new();
+    for entry in entries {
+        let Some(file) = entry.get("result") else {
+            out.push(entry.clone());
+            continue;
+        };
+        let campaigns = entry.get("campaigns").and_then(|c| c.as_str()).unwrap_or("");
+        let bad = |m: String| format!("`incrementality` entry `{campaigns}`: {m}");
+        let Some(table) = entry.as_table() else { return Err(bad("is not a table".into())) };
+        if let Some(key) = table.keys().find(|k| !["campaigns", "result"].contains(&k.as_str())) {
+            return Err(bad(format!("`result` takes the factor from the brand test; remove `{key}`")));
+        }
+        let file = file.as_str().ok_or_else(|| bad("`result` is not a path".into()))?;
+        let at = config.parent().unwrap_or(Path::new(".")).join(file);
+        let text = std::fs::read_to_string(&at)
+            .map_err(|e| bad(format!("cannot read {}: {e}; run the brand test first", at.display())))?;
+        let result: ResultJson =
+            serde_json::from_str(&text).map_err(|e| bad(format!("{} is not a result.json: {e}", at.display())))?;
+        let factor =
+            upshot_result::factor_from_brand_test(campaigns, &result).map_err(|m| bad(format!("{} {m}", at.display())))?;
+        let value = toml::Value::try_from(&factor).map_err(|e| bad(e.to_string()))?;
+        out.push(value);
+        changed = true;
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let value = toml::Value::Array(out);
+    params.insert("incrementality".to_string(), value.clone());
+    Ok(Some(value))
 }
 
 fn run_one(path: &Path, out: &Path, printer: &Printer) -> Result<PathBuf, CliError> {
