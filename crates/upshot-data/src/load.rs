@@ -68,12 +68,24 @@ fn check_parquet_framing(input: &InputSpec) -> Result<(), DataError> {
             "truncated Parquet file ({len} bytes): the footer is missing; the export or the copy was cut short"
         )));
     }
+    Ok(())
+}
+
+/// Checks a framed Parquet file's structure before anything decodes its data ([`check_parquet_layout`]).
+/// Validation calls it once per file, after [`open`] (whose framing check gives a CSV or a cut file its
+/// plain message) and before the first read of the data.
+pub(crate) fn check_parquet_structure(input: &InputSpec) -> Result<(), DataError> {
+    let io_error = |source| DataError::Io { file: input.display_path.clone(), source };
+    let mut file = File::open(&input.path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
     let mut footer_len = [0u8; 4];
     file.seek(SeekFrom::End(-8)).map_err(io_error)?;
     file.read_exact(&mut footer_len).map_err(io_error)?;
     let data_end = len.saturating_sub(8 + u64::from(u32::from_le_bytes(footer_len)));
-    check_parquet_layout(&input.path, len, data_end)
-        .map_err(|detail| not_parquet(format!("corrupt Parquet file: {detail}; export the table again")))
+    check_parquet_layout(&input.path, len, data_end).map_err(|detail| DataError::NotParquet {
+        file: input.display_path.clone(),
+        detail: format!("corrupt Parquet file: {detail}; export the table again"),
+    })
 }
 
 /// Checks that the footer reads and that every row group and column chunk it describes lies inside the

@@ -182,6 +182,12 @@ impl Dataset {
     }
 }
 
+/// The money columns of a table (every float of the contract but `leads.score`: cost, revenue, plan
+/// value), which non-finite and out-of-range values reject.
+fn money_columns(opened: &Opened) -> Vec<&str> {
+    opened.columns.iter().filter(|c| c.ty == ColType::Float64 && c.name != "score").map(|c| c.name.as_str()).collect()
+}
+
 /// `|expr|` (polars' `abs` needs a feature this crate does not enable).
 fn magnitude(expr: Expr) -> Expr {
     when(expr.clone().lt(lit(0.0))).then(lit(0.0) - expr.clone()).otherwise(expr)
@@ -282,8 +288,7 @@ pub fn rules(
     // and a value past `MAX_MONEY` cannot be summed exactly. Either would make a total wrong without a
     // trace, so the file is rejected. `leads.score` is the one float that is not money: its rows are
     // excluded (below) instead.
-    for spec in opened.columns.iter().filter(|c| c.ty == ColType::Float64 && c.name != "score") {
-        let name = spec.name.as_str();
+    for name in money_columns(opened) {
         rules.push(reject(
             &format!("non_finite_{name}"),
             name,
@@ -490,8 +495,7 @@ pub fn check(
             aggregates.push(lit(0i64).alias("__dupes"));
         }
     }
-    let money: Vec<&str> =
-        opened.columns.iter().filter(|c| c.ty == ColType::Float64 && c.name != "score").map(|c| c.name.as_str()).collect();
+    let money = money_columns(opened);
     for (i, name) in money.iter().enumerate() {
         let finite = col(*name).filter(col(*name).is_finite());
         aggregates.push(magnitude(finite).sum().cast(DataType::Float64).alias(format!("__money{i}")));
@@ -739,7 +743,9 @@ fn validate_input(
     // Hash the file on a second thread while polars reads it.
     std::thread::scope(|scope| {
         let hasher = scope.spawn(|| crate::sha256_file(&input.path));
-        let mut opened = with_lookups(open(input, options)?, input.table, lookups, &input.display_path)?;
+        let opened = open(input, options)?;
+        crate::load::check_parquet_structure(input)?;
+        let mut opened = with_lookups(opened, input.table, lookups, &input.display_path)?;
         let mut ids = None;
         let mut loaded = None;
         if mode == Mode::Load {
