@@ -63,16 +63,19 @@ fn brand_test_bad_inputs_are_named() {
     assert_run_fails(&bad_param, 2, &["margins"]);
 }
 
+/// `upshot brand-test design --start 2026-03-02` with `args`.
+fn design(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["brand-test", "design", "--start", "2026-03-02"];
+    all.extend_from_slice(args);
+    upshot(&all)
+}
+
 #[test]
 fn brand_test_design_writes_a_balanced_schedule_and_a_power_report() {
     let dir = tempfile::tempdir().expect("tempdir");
     let schedule = dir.path().join("schedule.parquet");
     let reports = dir.path().join("reports");
-    let output = upshot(&[
-        "brand-test",
-        "design",
-        "--start",
-        "2026-03-02",
+    let output = design(&[
         "--days",
         "56",
         "--block-days",
@@ -100,4 +103,60 @@ fn brand_test_design_writes_a_balanced_schedule_and_a_power_report() {
     assert!(reports.join("brand-test-design/charts/power.png").is_file());
     let power = std::fs::read_to_string(reports.join("brand-test-design/tables/power.csv")).expect("power table");
     assert!(power.lines().count() > 5, "{power}");
+}
+
+#[test]
+fn brand_test_design_refuses_what_the_test_could_never_detect_and_sizes_a_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schedule = dir.path().join("schedule.parquet");
+    let out = schedule.to_str().expect("utf8");
+    // Four weekly blocks, two on: six assignments, p >= 1/3. Refused, nothing written.
+    let refused = design(&["--days", "28", "--block-days", "7", "--out", out]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("only 6 possible on/off assignments"), "{}", text(&refused));
+    assert!(text(&refused).contains("0.333"), "{}", text(&refused));
+    assert!(!schedule.exists());
+
+    let reports = dir.path().join("reports");
+    let history = sample("orders");
+    let sized = design(&[
+        "--days",
+        "56",
+        "--out",
+        out,
+        "--history",
+        history.to_str().expect("utf8"),
+        "--report-out",
+        reports.to_str().expect("utf8"),
+        "--simulations",
+        "100",
+        "--draws",
+        "200",
+        "--effect",
+        "3",
+    ]);
+    assert!(sized.status.success(), "{}", text(&sized));
+    let said = text(&sized);
+    assert!(said.contains("28 days, blocks of 7: no detectable effect: 4 blocks give only 6 possible assignments"), "{said}");
+    assert!(said.contains("to detect 3 purchases a day with 80% power in blocks of 1:"), "{said}");
+    let power = std::fs::read_to_string(reports.join("brand-test-design/tables/power.csv")).expect("power table");
+    let header = power.lines().next().expect("header");
+    assert!(header.contains("smallest_p") && header.contains("power_at_effect") && header.contains("note"), "{header}");
+    let refused_row = power.lines().find(|l| l.starts_with("28,7,")).expect("28 x 7 row");
+    assert!(refused_row.contains("smallest p-value the test can reach is 0.333"), "{refused_row}");
+}
+
+#[test]
+fn a_brand_test_that_cannot_tell_says_how_long_a_test_would() {
+    // Break-even a little above the sample's iCPA (about $47): the interval straddles it, needs data.
+    let case = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 2000\nbreak_even_cpa = 48", |_| {});
+    let (result, _) = case.result();
+    let decision = &result.decisions[0];
+    assert_eq!(decision.action, Action::NeedsData, "{}", decision.reason);
+    assert!(decision.reason.contains("cannot yet tell at 80% confidence"), "{}", decision.reason);
+    assert!(decision.reason.contains("from none with 80% power"), "{}", decision.reason);
+    assert!(decision.reason.contains("days"), "{}", decision.reason);
+    // Seeded: the same sentence twice.
+    let (again, _) = case.result();
+    assert_eq!(again.decisions[0].reason, decision.reason);
 }

@@ -1,10 +1,10 @@
 //! The brand test's call, in one place: keep, scale or cut brand search from the probability
 //! that incremental purchases clear break-even, needs-data below the confidence a call must
-//! reach, and how many more test units would decide. Pure: numbers in, typed verdict out; the
+//! reach, and how long a test would decide (by simulation). Pure: numbers in, typed verdict out; the
 //! present layer words it.
 
+use crate::power::TARGET_POWER;
 use upshot_result::Action;
-use upshot_stats::normal_quantile;
 
 /// Confidence a call must reach before upshot makes it; below it, needs-data.
 pub const DECISION_CONFIDENCE: f64 = 0.8;
@@ -46,14 +46,38 @@ pub fn call(
     }
 }
 
-/// How many more test units would make the call at [`DECISION_CONFIDENCE`], from the units so
-/// far, the effect's standard error and its distance to break-even; NaN when it cannot be said.
-pub fn units_needed(units: usize, std_error: f64, gap: f64) -> f64 {
-    let z = normal_quantile(0.5 + DECISION_CONFIDENCE / 2.0);
-    if gap > 0.0 && std_error.is_finite() {
-        (units as f64 * (z * std_error / gap).powi(2) - units as f64).max(1.0)
-    } else {
-        f64::NAN
+/// The test length a needs-data call asks for: the days a switchback of this design needs to tell
+/// an effect of break-even size from none at [`TARGET_POWER`] (then a keep or cut call at
+/// [`DECISION_CONFIDENCE`] is within reach whichever side the effect is on), by simulating the
+/// re-randomization test on the test's own days with the estimated effect removed. Not the
+/// observed gap to break-even in a normal formula: that promises a decision exactly when the
+/// estimate happens to be far from break-even.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sizing {
+    /// A test of this many days in total would do.
+    Days(usize),
+    /// Not even six times the current length would.
+    LongerThan(usize),
+    /// A region design: size it with `upshot brand-test design --history`.
+    Regional,
+}
+
+/// Sizes a longer test (see [`Sizing`]). `series` is the test's daily outcome from `start`,
+/// washout days included, with the effect removed.
+pub fn sizing(
+    start: chrono::NaiveDate,
+    series: &[f64],
+    block_days: usize,
+    regional: bool,
+    break_even_per_unit: f64,
+    seed: u64,
+) -> Sizing {
+    if regional {
+        return Sizing::Regional;
+    }
+    match crate::power::days_to_detect(start, series, block_days, break_even_per_unit, TARGET_POWER, 0.05, seed) {
+        Some(days) => Sizing::Days(days),
+        None => Sizing::LongerThan(6 * series.len()),
     }
 }
 
@@ -76,10 +100,11 @@ mod tests {
     }
 
     #[test]
-    fn units_needed_grow_as_the_gap_shrinks() {
-        let near = units_needed(60, 1.0, 0.2);
-        let far = units_needed(60, 1.0, 1.0);
-        assert!(near > far && far >= 1.0);
-        assert!(units_needed(60, 1.0, 0.0).is_nan());
+    fn region_tests_are_sized_by_the_design_command() {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        assert_eq!(sizing(start, &[10.0; 28], 1, true, 2.0, 1), Sizing::Regional);
+        // Flat days: any effect is detected at the current length.
+        assert_eq!(sizing(start, &[10.0; 28], 1, false, 2.0, 1), Sizing::Days(28));
+        assert_eq!(sizing(start, &[10.0; 28], 1, false, 0.0, 1), Sizing::LongerThan(168));
     }
 }

@@ -61,7 +61,7 @@ impl Kind for BrandTest {
         let matcher = upshot_analysis::params::brand_matcher(&params.brand_campaigns)?;
         let test = prepare::assemble(data, &matcher)?;
         let inference = model::rerandomize(&test.units, params.draws, seed.0);
-        let analysis = present::build(&test, &inference, params, &data.currency);
+        let analysis = present::build(&test, &inference, params, &data.currency, seed.0);
         Ok(Outcome { analysis, exclusions: test.exclusions })
     }
 }

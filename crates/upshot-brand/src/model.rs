@@ -46,6 +46,31 @@ pub struct Inference {
 }
 
 impl Units {
+    /// The units of a time-only switchback: one outcome per schedule day, the
+    /// schedule's blocks re-randomized within their start-weekday strata (as
+    /// [`crate::design::design`] drew them), clustered by block.
+    pub fn switchback(schedule: &[crate::design::ScheduleRow], outcome: Vec<f64>, block_days: usize) -> Units {
+        use chrono::Datelike;
+        let days = schedule.len();
+        let block: Vec<usize> = (0..days).map(|d| d / block_days.max(1)).collect();
+        let block_strata = (0..days.div_ceil(block_days.max(1)))
+            .map(|b| {
+                let start = schedule[b * block_days.max(1)].date;
+                crate::design::stratum_of(0, start, block_days, crate::design::Balance::Weekday)
+            })
+            .collect();
+        Units {
+            outcomes: vec![outcome],
+            on: schedule.iter().map(|r| r.brand_on).collect(),
+            dow: schedule.iter().map(|r| r.date.weekday().num_days_from_monday() as usize).collect(),
+            region: vec![0; days],
+            block: block.clone(),
+            block_strata,
+            cluster: block,
+            previous_on: (0..days).map(|d| d.checked_sub(1).map(|y| schedule[y].brand_on)).collect(),
+        }
+    }
+
     /// Number of units.
     pub fn len(&self) -> usize {
         self.on.len()
@@ -164,32 +189,41 @@ fn statistics(p: &Prepared, on_blocks: &[usize], acc: &mut [f64], xtd: &mut [f64
     out.push(d_on / n1 - (p.observed_on - d_on) / n0);
 }
 
-/// Runs `draws` re-randomizations in parallel. Draw chunks have their own
-/// random streams, so results do not depend on the number of threads.
+/// Runs the re-randomization test: over every assignment the design can draw
+/// when there are at most `draws` of them (exact), else over `draws` random
+/// ones. Both run in parallel in fixed-size chunks with their own random
+/// streams, so results do not depend on the number of threads.
 pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
     let p = prepare(units);
-    let mut observed_blocks: Vec<usize> = (0..units.len()).filter(|i| units.on[*i]).map(|i| units.block[i]).collect();
-    observed_blocks.sort_unstable();
-    observed_blocks.dedup();
+    let observed_blocks = observed_on_blocks(units);
     let outcomes = units.outcomes.len();
     let stride = draw_width(outcomes);
     let mut observed = Vec::with_capacity(stride);
     statistics(&p, &observed_blocks, &mut vec![0.0; p.width], &mut vec![0.0; p.columns], &mut observed);
     let strata = Strata::new(&units.block_strata);
+    let listed = strata.enumerate(draws);
+    let exact = listed.is_some();
+    let draws = listed.as_ref().map_or(draws, Vec::len);
     let chunks = draws.div_ceil(CHUNK);
     let results: Vec<Vec<f64>> = (0..chunks)
         .into_par_iter()
         .map(|chunk| {
-            let mut rng = upshot_stats::rng::stream(seed, "brand-rerandomization", chunk as u64);
-            let mut scratch = strata.scratch();
-            let mut on_blocks = Vec::with_capacity(units.block_strata.len());
             let mut acc = vec![0.0; p.width];
             let mut xtd = vec![0.0; p.columns];
-            let in_chunk = CHUNK.min(draws - chunk * CHUNK);
-            let mut out = Vec::with_capacity(in_chunk * stride);
-            for _ in 0..in_chunk {
-                strata.draw_on(&mut scratch, &mut rng, &mut on_blocks);
-                statistics(&p, &on_blocks, &mut acc, &mut xtd, &mut out);
+            let range = chunk * CHUNK..(CHUNK * (chunk + 1)).min(draws);
+            let mut out = Vec::with_capacity(range.len() * stride);
+            if let Some(all) = &listed {
+                for on_blocks in &all[range] {
+                    statistics(&p, on_blocks, &mut acc, &mut xtd, &mut out);
+                }
+            } else {
+                let mut rng = upshot_stats::rng::stream(seed, "brand-rerandomization", chunk as u64);
+                let mut scratch = strata.scratch();
+                let mut on_blocks = Vec::with_capacity(units.block_strata.len());
+                for _ in range {
+                    strata.draw_on(&mut scratch, &mut rng, &mut on_blocks);
+                    statistics(&p, &on_blocks, &mut acc, &mut xtd, &mut out);
+                }
             }
             out
         })
@@ -198,12 +232,12 @@ pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
         estimate,
         on_outcome: Vec::with_capacity(draws),
         on_assignment: Vec::with_capacity(draws),
+        exact,
     };
     let mut fe: Vec<RandomizationDist> = (0..outcomes).map(|o| empty(observed[2 * o])).collect();
     let mut dm: Vec<RandomizationDist> = (0..outcomes).map(|o| empty(observed[2 * o + 1])).collect();
     // A degenerate draw (every unit on) has no contrast: it counts as not
     // extreme, which keeps the test conservative.
-    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
     for draw in results.iter().flat_map(|chunk| chunk.chunks_exact(stride)) {
         let (fe_b, dm_b) = (draw[2 * outcomes], draw[2 * outcomes + 1]);
         for o in 0..outcomes {
@@ -217,6 +251,63 @@ pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
         fixed_effects: fe.into_iter().map(|dist| EstimatorResult { dist }).collect(),
         difference_in_means: dm.into_iter().map(|dist| EstimatorResult { dist }).collect(),
     }
+}
+
+fn finite(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
+/// The blocks switched on in the observed assignment, sorted.
+fn observed_on_blocks(units: &Units) -> Vec<usize> {
+    let mut blocks: Vec<usize> = (0..units.len()).filter(|i| units.on[*i]).map(|i| units.block[i]).collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    blocks
+}
+
+/// The fixed-effects test of every outcome, on one thread, with the caller's
+/// random stream: what the power simulation runs once per simulated test (the
+/// simulations, not the draws, run in parallel there). Exact when the design
+/// has at most `draws` assignments, as [`rerandomize`] is.
+pub fn fixed_effects_test(units: &Units, draws: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<RandomizationDist> {
+    let p = prepare(units);
+    let outcomes = units.outcomes.len();
+    let mut acc = vec![0.0; p.width];
+    let mut xtd = vec![0.0; p.columns];
+    let mut out = Vec::with_capacity(draw_width(outcomes));
+    statistics(&p, &observed_on_blocks(units), &mut acc, &mut xtd, &mut out);
+    let strata = Strata::new(&units.block_strata);
+    let listed = strata.enumerate(draws);
+    let n = listed.as_ref().map_or(draws, Vec::len);
+    let mut dists: Vec<RandomizationDist> = (0..outcomes)
+        .map(|o| RandomizationDist {
+            estimate: out[2 * o],
+            on_outcome: Vec::with_capacity(n),
+            on_assignment: Vec::with_capacity(n),
+            exact: listed.is_some(),
+        })
+        .collect();
+    let mut push = |on_blocks: &[usize], dists: &mut [RandomizationDist]| {
+        out.clear();
+        statistics(&p, on_blocks, &mut acc, &mut xtd, &mut out);
+        for (o, dist) in dists.iter_mut().enumerate() {
+            dist.on_outcome.push(finite(out[2 * o]));
+            dist.on_assignment.push(finite(out[2 * outcomes]));
+        }
+    };
+    if let Some(all) = &listed {
+        for on_blocks in all {
+            push(on_blocks, &mut dists);
+        }
+    } else {
+        let mut scratch = strata.scratch();
+        let mut on_blocks = Vec::with_capacity(units.block_strata.len());
+        for _ in 0..draws {
+            strata.draw_on(&mut scratch, rng, &mut on_blocks);
+            push(&on_blocks, &mut dists);
+        }
+    }
+    dists
 }
 
 /// The fixed-effects coefficient of outcome `o` with a CR1 cluster-robust

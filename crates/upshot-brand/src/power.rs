@@ -1,25 +1,58 @@
-//! Power by simulation on the team's own history: for each test length and
-//! block length, the minimum detectable effect (MDE) at 80% power.
+//! Power by simulation on the team's own history, with the inference the
+//! analysis runs: for each test length and block length, the smallest effect
+//! the re-randomization test detects with the stated power, or why none can be.
 //!
 //! Each simulation cuts a window of the historical daily series, draws a
-//! schedule with the real design, and runs the fixed-effects estimator with
-//! its cluster-robust test. Adding an effect `delta` to the on-days shifts
-//! the estimate by exactly `delta` and leaves the residuals alone, so one fit
-//! per window gives the power at every effect size.
+//! schedule with the real design (blocks balanced by start weekday) and runs
+//! the fixed-effects re-randomization test on it, exactly over every
+//! assignment when the design has few, as the analysis does.
+//!
+//! The effect is a count: on an on-day the campaign adds `delta` purchases on
+//! average, with a day-to-day variance of `delta` (Poisson-like), which costs
+//! power that a constant effect would not. With `z` a standard normal draw
+//! per on-day, the outcome `y + delta * D + sqrt(delta) * z * D` gives draw
+//! `k` the statistic `a_k + delta * b_k + sqrt(delta) * c_k` (the statistic is
+//! linear in the outcome: `a` on the history, `b` on the assignment, `c` on
+//! the noise), so one test per window gives the power at every effect size. A design whose smallest attainable
+//! p-value is above alpha (four blocks, two on: six assignments, p >= 1/3) is
+//! never given a detectable effect; the table says why instead.
 
 use chrono::NaiveDate;
 use rand::Rng;
+use rayon::prelude::*;
 use upshot_result::format::{number, percent};
 use upshot_result::{Cell, Chart, ChartKind, Format, Series, Table};
-use upshot_stats::normal_quantile;
+use upshot_stats::randomization::RandomizationDist;
 
-use crate::design::{DesignParams, design};
-use crate::model::{Units, robust};
+use crate::design::{Balance, DesignParams, Strata, design, stratum_of};
+use crate::model::{Units, fixed_effects_test};
 
-/// Power the MDE is defined at.
+/// Power the detectable effect is defined at, unless stated otherwise.
 pub const TARGET_POWER: f64 = 0.8;
 
-/// One design's minimum detectable effect.
+/// What to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PowerParams {
+    /// Candidate test lengths in days.
+    pub test_lengths: Vec<usize>,
+    /// Candidate block lengths in days.
+    pub block_lengths: Vec<usize>,
+    /// Simulated tests per design.
+    pub simulations: usize,
+    /// Re-randomization draws per simulated test (every assignment when the design has fewer).
+    pub draws: usize,
+    /// Two-sided level of the test.
+    pub alpha: f64,
+    /// Power the detectable effect is defined at.
+    pub power: f64,
+    /// An effect (purchases per on-day) whose power each design reports, e.g. the effect at
+    /// which the campaign breaks even; it also sets the days needed.
+    pub effect: Option<f64>,
+    /// Seed of the simulations.
+    pub seed: u64,
+}
+
+/// One design's power.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PowerRow {
     /// Test length in days.
@@ -28,118 +61,275 @@ pub struct PowerRow {
     pub block_days: usize,
     /// Mean daily purchases over the simulated windows.
     pub baseline: f64,
-    /// Effect per on-day detectable with 80% power.
-    pub mde: f64,
-    /// Rejection rate with no effect (should be near alpha).
-    pub false_positive_rate: f64,
-    /// Simulations run.
+    /// Assignments the design can draw.
+    pub assignments: f64,
+    /// The smallest two-sided p-value the test can reach on this design.
+    pub smallest_p: f64,
+    /// Effect per on-day detected with the stated power; `None` when the design cannot reach it.
+    pub mde: Option<f64>,
+    /// Why there is no detectable effect, in words.
+    pub refusal: Option<String>,
+    /// Rejection rate with no effect (at most alpha up to simulation noise).
+    pub false_positive_rate: Option<f64>,
+    /// Power at [`PowerParams::effect`].
+    pub power_at_effect: Option<f64>,
+    /// Simulated tests.
     pub simulations: usize,
+    /// Whether each simulated test enumerated every assignment.
+    pub exact: bool,
 }
 
-/// Simulates every (test length, block length) pair on `history` (one value
-/// per day starting at `start`).
-pub fn simulate(
-    start: NaiveDate,
-    history: &[f64],
-    test_lengths: &[usize],
-    block_lengths: &[usize],
-    simulations: usize,
-    alpha: f64,
-    seed: u64,
-) -> Vec<PowerRow> {
-    let z = normal_quantile(1.0 - alpha / 2.0);
+/// The strata of a time-only schedule of `days` days in `block_days`-day blocks from `start`.
+fn strata(start: NaiveDate, days: usize, block_days: usize) -> Strata {
+    let blocks: Vec<(usize, u32)> = (0..days.div_ceil(block_days))
+        .map(|b| stratum_of(0, start + chrono::Days::new((b * block_days) as u64), block_days, Balance::Weekday))
+        .collect();
+    Strata::new(&blocks)
+}
+
+/// One simulated test: the statistic of every draw on the history window (`a`,
+/// with `b` on the assignment) and on the effect's day-to-day noise (`c`).
+#[derive(Debug, Clone)]
+struct SimulatedTest {
+    history: RandomizationDist,
+    noise: RandomizationDist,
+}
+
+impl SimulatedTest {
+    /// Two-sided p-value of `H0: effect = 0` when the true effect is `delta`.
+    fn p_value(&self, delta: f64) -> f64 {
+        let spread = delta.max(0.0).sqrt();
+        let observed = self.history.estimate + delta + spread * self.noise.estimate;
+        let threshold = observed.abs() - 1e-9 * (1.0 + observed.abs());
+        let extreme = self
+            .history
+            .on_outcome
+            .iter()
+            .zip(&self.history.on_assignment)
+            .zip(&self.noise.on_outcome)
+            .filter(|((a, b), c)| (*a + delta * *b + spread * *c).abs() >= threshold)
+            .count();
+        let draws = self.history.draws();
+        if self.history.exact { extreme as f64 / draws.max(1) as f64 } else { (extreme + 1) as f64 / (draws + 1) as f64 }
+    }
+}
+
+/// Share of simulated tests that reject `effect = 0` when the true effect is `delta`.
+fn power_at(tests: &[SimulatedTest], delta: f64, alpha: f64) -> f64 {
+    let rejected = tests.par_iter().filter(|t| t.p_value(delta) <= alpha).count();
+    rejected as f64 / tests.len().max(1) as f64
+}
+
+fn empty() -> RandomizationDist {
+    RandomizationDist { estimate: f64::NAN, on_outcome: Vec::new(), on_assignment: Vec::new(), exact: false }
+}
+
+/// Simulates every (test length, block length) pair on `history` (one value per day from `start`).
+pub fn simulate(start: NaiveDate, history: &[f64], params: &PowerParams) -> Vec<PowerRow> {
     let mut rows = Vec::new();
-    for &test_days in test_lengths {
+    for &test_days in &params.test_lengths {
         if test_days > history.len() {
             continue;
         }
-        for &block_days in block_lengths {
-            if block_days * 4 > test_days {
+        for &block_days in &params.block_lengths {
+            if block_days == 0 || block_days * 2 > test_days {
                 continue;
             }
-            let mut rng = upshot_stats::rng::stream(seed, "brand-power", (test_days * 1000 + block_days) as u64);
-            let mut fits = Vec::with_capacity(simulations);
-            let mut baseline = 0.0;
-            for s in 0..simulations {
-                let offset = rng.random_range(0..=history.len() - test_days);
-                let window = &history[offset..offset + test_days];
-                let schedule = design(&DesignParams {
-                    start: start + chrono::Days::new(offset as u64),
-                    days: test_days,
-                    regions: vec![None],
-                    block_days,
-                    washout_days: 0,
-                    seed: seed ^ ((s as u64) << 20) ^ (test_days as u64) << 8 ^ block_days as u64,
-                });
-                let units = Units {
-                    outcomes: vec![window.to_vec()],
-                    on: schedule.iter().map(|r| r.brand_on).collect(),
-                    dow: schedule.iter().map(|r| chrono::Datelike::weekday(&r.date).num_days_from_monday() as usize).collect(),
-                    region: vec![0; test_days],
-                    block: (0..test_days).map(|d| d / block_days).collect(),
-                    block_strata: Vec::new(),
-                    cluster: (0..test_days).map(|d| d / block_days).collect(),
-                    previous_on: vec![None; test_days],
-                };
-                baseline += window.iter().sum::<f64>() / test_days as f64;
-                let fit = robust(&units, 0);
-                if fit.estimate.is_finite() && fit.std_error.is_finite() && fit.std_error > 0.0 {
-                    fits.push((fit.estimate, fit.std_error));
-                }
-            }
-            if fits.is_empty() {
-                continue;
-            }
-            let power =
-                |delta: f64| fits.iter().filter(|(e, se)| ((e + delta) / se).abs() > z).count() as f64 / fits.len() as f64;
-            let mut hi = fits.iter().map(|(_, se)| *se).fold(0.0, f64::max) * 10.0 + 1.0;
-            let mut lo = 0.0;
-            for _ in 0..60 {
-                let mid = 0.5 * (lo + hi);
-                if power(mid) >= TARGET_POWER {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
-            rows.push(PowerRow {
-                test_days,
-                block_days,
-                baseline: baseline / simulations as f64,
-                mde: hi,
-                false_positive_rate: power(0.0),
-                simulations: fits.len(),
-            });
+            rows.push(simulate_design(start, history, test_days, block_days, params));
         }
     }
     rows
 }
 
+fn simulate_design(start: NaiveDate, history: &[f64], test_days: usize, block_days: usize, params: &PowerParams) -> PowerRow {
+    let design_strata = strata(start, test_days, block_days);
+    let assignments = design_strata.assignments();
+    let smallest_p = design_strata.smallest_p();
+    let mut row = PowerRow {
+        test_days,
+        block_days,
+        baseline: history.iter().sum::<f64>() / history.len().max(1) as f64,
+        assignments,
+        smallest_p,
+        mde: None,
+        refusal: None,
+        false_positive_rate: None,
+        power_at_effect: None,
+        simulations: 0,
+        exact: assignments <= params.draws as f64,
+    };
+    if smallest_p > params.alpha {
+        row.refusal = Some(format!(
+            "{} blocks give only {} possible assignments: the smallest p-value the test can reach is {}, above alpha {}",
+            test_days.div_ceil(block_days),
+            number(assignments, 0),
+            number(smallest_p, 3),
+            params.alpha
+        ));
+        return row;
+    }
+    let design_id = (test_days * 1000 + block_days) as u64;
+    let results: Vec<(f64, SimulatedTest)> = (0..params.simulations)
+        .into_par_iter()
+        .map(|s| {
+            let mut rng = upshot_stats::rng::stream(params.seed, "brand-power", design_id << 32 | s as u64);
+            let offset = rng.random_range(0..=history.len() - test_days);
+            let window = &history[offset..offset + test_days];
+            let schedule = design(&DesignParams {
+                start: start + chrono::Days::new(offset as u64),
+                days: test_days,
+                regions: vec![None],
+                block_days,
+                washout_days: 0,
+                seed: rng.random(),
+            });
+            let noise: Vec<f64> = schedule
+                .iter()
+                .map(|r| if r.brand_on { rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng) } else { 0.0 })
+                .collect();
+            let mut units = Units::switchback(&schedule, window.to_vec(), block_days);
+            units.outcomes.push(noise);
+            let mut dists = fixed_effects_test(&units, params.draws, &mut rng).into_iter();
+            let (history, noise) = (dists.next().unwrap_or_else(empty), dists.next().unwrap_or_else(empty));
+            (window.iter().sum::<f64>() / test_days as f64, SimulatedTest { history, noise })
+        })
+        .collect();
+    row.baseline = results.iter().map(|(b, _)| b).sum::<f64>() / results.len().max(1) as f64;
+    let dists: Vec<SimulatedTest> =
+        results.into_iter().map(|(_, t)| t).filter(|t| t.history.estimate.is_finite() && t.noise.estimate.is_finite()).collect();
+    row.simulations = dists.len();
+    if dists.is_empty() {
+        row.refusal = Some("no simulated test had an on/off contrast".into());
+        return row;
+    }
+    row.false_positive_rate = Some(power_at(&dists, 0.0, params.alpha));
+    row.power_at_effect = params.effect.map(|e| power_at(&dists, e, params.alpha));
+    // Bracket the detectable effect by doubling from the null spread, then bisect.
+    let spread = {
+        let all: Vec<f64> = dists.iter().flat_map(|t| t.history.on_outcome.iter().copied()).collect();
+        let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+        (all.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / all.len().max(1) as f64).sqrt().max(1e-6)
+    };
+    let mut hi = spread;
+    let mut doublings = 0;
+    while power_at(&dists, hi, params.alpha) < params.power && doublings < 40 {
+        hi *= 2.0;
+        doublings += 1;
+    }
+    if power_at(&dists, hi, params.alpha) < params.power {
+        row.refusal = Some(format!(
+            "no effect reaches {} power: the draws cannot make p small enough (try more draws)",
+            percent(params.power)
+        ));
+        return row;
+    }
+    let mut lo = 0.0;
+    for _ in 0..50 {
+        let mid = 0.5 * (lo + hi);
+        if power_at(&dists, mid, params.alpha) >= params.power {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    row.mde = Some(hi);
+    row
+}
+
+/// The shortest simulated test with `block_days`-day blocks that detects
+/// [`PowerParams::effect`] with the stated power; `None` when none of the
+/// simulated lengths does (or no effect was given).
+pub fn days_needed(rows: &[PowerRow], block_days: usize, power: f64) -> Option<usize> {
+    rows.iter().filter(|r| r.block_days == block_days && r.power_at_effect.is_some_and(|p| p >= power)).map(|r| r.test_days).min()
+}
+
+/// Simulated tests and draws behind [`days_to_detect`]: fewer than the design
+/// command's, since the analysis sizes one design only.
+pub const SIZING_SIMULATIONS: usize = 300;
+
+/// How long a time-only switchback must run to detect `effect` purchases per
+/// on-day with `power` (two-sided `alpha`), simulated on `series`: the test's
+/// own days (from `start`, washout included) with its estimated effect
+/// removed. Lengths of 1, 1.5, 2, 3, 4 and 6 times `current_days` (whole
+/// blocks) are tried; the series is extended past its length by appending
+/// whole weeks drawn from it at random, each kept on its weekdays. `None` when
+/// even the longest does not reach the power, or the series has no full week.
+pub fn days_to_detect(
+    start: NaiveDate,
+    series: &[f64],
+    block_days: usize,
+    effect: f64,
+    power: f64,
+    alpha: f64,
+    seed: u64,
+) -> Option<usize> {
+    let weeks = series.len() / 7;
+    if weeks == 0 || !(effect.is_finite() && effect > 0.0) || block_days == 0 {
+        return None;
+    }
+    let current_days = series.len();
+    let lengths: Vec<usize> = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+        .iter()
+        .map(|f: &f64| ((current_days as f64 * f) / block_days as f64).ceil() as usize * block_days)
+        .collect();
+    let longest = lengths.iter().copied().max().unwrap_or(current_days);
+    let mut rng = upshot_stats::rng::stream(seed, "brand-sizing-history", 0);
+    let mut history: Vec<f64> = series[..weeks * 7].to_vec();
+    while history.len() < longest + 182 {
+        let week = rng.random_range(0..weeks);
+        history.extend_from_slice(&series[week * 7..week * 7 + 7]);
+    }
+    let params = PowerParams {
+        test_lengths: lengths,
+        block_lengths: vec![block_days],
+        simulations: SIZING_SIMULATIONS,
+        draws: SIZING_SIMULATIONS,
+        alpha,
+        power,
+        effect: Some(effect),
+        seed,
+    };
+    days_needed(&simulate(start, &history, &params), block_days, power)
+}
+
 /// The power table and chart for the design report.
-pub fn present(rows: &[PowerRow], history_days: usize) -> (Table, Chart) {
-    let mut table = Table::new(
-        "power",
-        "Minimum detectable effect at 80% power (alpha 0.05), by test and block length",
-        &[
-            ("test_days", Format::Count),
-            ("block_days", Format::Count),
-            ("baseline_per_day", Format::Number),
-            ("mde_per_on_day", Format::Number),
-            ("mde_share", Format::Percent),
-            ("false_positive_rate", Format::Percent),
-            ("simulations", Format::Count),
-        ],
-    );
+pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams) -> (Table, Chart) {
+    let level = format!("{} power, two-sided alpha {}", percent(params.power), params.alpha);
+    let mut columns = vec![
+        ("test_days", Format::Count),
+        ("block_days", Format::Count),
+        ("baseline_per_day", Format::Number),
+        ("assignments", Format::Count),
+        ("smallest_p", Format::Number),
+        ("mde_per_on_day", Format::Number),
+        ("mde_share", Format::Percent),
+        ("false_positive_rate", Format::Percent),
+    ];
+    if params.effect.is_some() {
+        columns.push(("power_at_effect", Format::Percent));
+    }
+    columns.extend([("simulations", Format::Count), ("inference", Format::Text), ("note", Format::Text)]);
+    let mut table = Table::new("power", &format!("Minimum detectable effect at {level}, by test and block length"), &columns);
     for row in rows {
-        table.push(vec![
+        let mut cells = vec![
             Cell::from(row.test_days as u64),
             Cell::from(row.block_days as u64),
             Cell::from(row.baseline),
+            if row.assignments < 1e15 { Cell::from(row.assignments.round() as u64) } else { Cell::from(row.assignments) },
+            Cell::from(row.smallest_p),
             Cell::from(row.mde),
-            Cell::from(row.mde / row.baseline),
+            Cell::from(row.mde.map(|m| m / row.baseline)),
             Cell::from(row.false_positive_rate),
+        ];
+        if params.effect.is_some() {
+            cells.push(Cell::from(row.power_at_effect));
+        }
+        cells.extend([
             Cell::from(row.simulations as u64),
+            Cell::from(if row.exact { "exact (every assignment)" } else { "re-randomization draws" }),
+            Cell::from(row.refusal.clone().unwrap_or_default()),
         ]);
+        table.push(cells);
     }
     let mut lengths: Vec<usize> = rows.iter().map(|r| r.test_days).collect();
     lengths.sort_unstable();
@@ -154,24 +344,36 @@ pub fn present(rows: &[PowerRow], history_days: usize) -> (Table, Chart) {
                 &format!("blocks of {b} day(s)"),
                 lengths
                     .iter()
-                    .map(|l| rows.iter().find(|r| r.test_days == *l && r.block_days == *b).map(|r| r.mde / r.baseline))
+                    .map(|l| {
+                        rows.iter().find(|r| r.test_days == *l && r.block_days == *b).and_then(|r| r.mde.map(|m| m / r.baseline))
+                    })
                     .collect(),
             )
         })
         .collect();
-    let best = rows.iter().min_by(|a, b| (a.mde / a.baseline).total_cmp(&(b.mde / b.baseline)));
+    let best = rows
+        .iter()
+        .filter_map(|r| r.mde.map(|m| (r, m / r.baseline)))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.test_days.cmp(&b.0.test_days)));
     let title = match best {
-        Some(best) => format!(
+        Some((best, share)) => format!(
             "A {}-day test with {}-day blocks detects a {} lift ({} purchases a day)",
             best.test_days,
             best.block_days,
-            percent(best.mde / best.baseline),
-            number(best.mde, 1)
+            percent(share),
+            number(best.mde.unwrap_or(f64::NAN), 1)
         ),
-        None => "Not enough history to simulate a test".into(),
+        None => "No simulated design can detect an effect: too little history or too few blocks".into(),
     };
+    let refused = rows.iter().filter(|r| r.mde.is_none()).count();
+    let mut note = format!(
+        "Simulated on {history_days} days of your daily new customers with the re-randomization test the analysis runs; {level}."
+    );
+    if refused > 0 {
+        note.push_str(&format!(" {refused} design(s) without a detectable effect: see the table's note."));
+    }
     let chart = Chart::new(ChartKind::Lines, "power", title)
-        .note(format!("Simulated on {history_days} days of your daily new customers; 80% power, two-sided alpha 0.05."))
+        .note(note)
         .axes("test length (days)", "minimum detectable lift", Format::Percent)
         .categories(lengths.iter().map(|l| l.to_string()).collect())
         .series(series)
@@ -210,17 +412,72 @@ pub fn daily_new_customers(orders: &polars::prelude::DataFrame) -> Result<(Naive
 mod tests {
     use super::*;
 
-    #[test]
-    fn longer_tests_detect_smaller_effects_and_hold_alpha() {
+    fn history() -> Vec<f64> {
         let mut rng = upshot_stats::rng::stream(5, "history", 0);
-        let history: Vec<f64> =
-            (0..365).map(|d| 20.0 + if d % 7 >= 5 { -4.0 } else { 0.0 } + rng.random_range(-4.0..4.0)).collect();
-        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
-        let rows = simulate(start, &history, &[28, 84], &[1], 400, 0.05, 1);
-        assert_eq!(rows.len(), 2);
-        assert!(rows[1].mde < rows[0].mde, "{rows:?}");
-        for row in &rows {
-            assert!(row.false_positive_rate < 0.12, "{row:?}");
+        (0..365).map(|d| 20.0 + if d % 7 >= 5 { -4.0 } else { 0.0 } + rng.random_range(-4.0..4.0)).collect()
+    }
+
+    fn params(test_lengths: &[usize], block_lengths: &[usize], simulations: usize) -> PowerParams {
+        PowerParams {
+            test_lengths: test_lengths.to_vec(),
+            block_lengths: block_lengths.to_vec(),
+            simulations,
+            draws: 200,
+            alpha: 0.05,
+            power: TARGET_POWER,
+            effect: Some(3.0),
+            seed: 1,
         }
+    }
+
+    #[test]
+    fn longer_tests_detect_smaller_effects() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+        let rows = simulate(start, &history(), &params(&[28, 84], &[1], 200));
+        assert_eq!(rows.len(), 2);
+        let (short, long) = (rows[0].mde.expect("detects"), rows[1].mde.expect("detects"));
+        assert!(long < short, "{rows:?}");
+        assert!(rows[1].power_at_effect >= rows[0].power_at_effect);
+        assert_eq!(
+            days_needed(&rows, 1, TARGET_POWER),
+            rows.iter().find(|r| r.power_at_effect >= Some(0.8)).map(|r| r.test_days)
+        );
+    }
+
+    #[test]
+    fn designs_that_cannot_reject_get_no_detectable_effect() {
+        // 28 days of 7-day blocks: 4 blocks, 2 on, 6 assignments, p >= 1/3 > 0.05.
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+        let rows = simulate(start, &history(), &params(&[28], &[7], 50));
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(row.assignments, 6.0);
+        assert!(row.mde.is_none() && row.power_at_effect.is_none());
+        assert!(row.refusal.as_deref().is_some_and(|r| r.contains("only 6 possible assignments")), "{row:?}");
+        let (table, chart) = present(&rows, 365, &params(&[28], &[7], 50));
+        assert_eq!(table.rows.len(), 1);
+        assert!(chart.title.starts_with("No simulated design"), "{}", chart.title);
+    }
+
+    #[test]
+    fn a_test_is_sized_from_its_own_days() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+        let days: Vec<f64> = history()[..56].to_vec();
+        // About 2.3 purchases a day on a base of ~19 with this noise: longer than 56 days, within 6x.
+        let big = days_to_detect(start, &days, 1, 6.0, 0.8, 0.05, 3).expect("sized");
+        let small = days_to_detect(start, &days, 1, 2.0, 0.8, 0.05, 3).expect("sized");
+        assert!(big <= 56 && small > big, "{big} {small}");
+        assert_eq!(days_to_detect(start, &days, 1, 0.01, 0.8, 0.05, 3), None);
+        assert_eq!(days_to_detect(start, &days[..5], 1, 3.0, 0.8, 0.05, 3), None);
+        assert_eq!(days_to_detect(start, &days, 1, 2.0, 0.8, 0.05, 3), Some(small), "seeded");
+    }
+
+    #[test]
+    fn few_assignments_are_enumerated_exactly() {
+        // 56 days of 7-day blocks: 8 blocks, C(8,4) = 70 assignments, all of them listed.
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+        let rows = simulate(start, &history(), &params(&[56], &[7], 100));
+        assert_eq!(rows[0].assignments, 70.0);
+        assert!(rows[0].exact && rows[0].mde.is_some(), "{rows:?}");
     }
 }

@@ -11,7 +11,7 @@ use upshot_data::frame::{self, date_of};
 use upshot_data::{Dataset, TableKind};
 
 use crate::BrandError;
-use crate::design::stratum_of;
+use crate::design::{Balance, stratum_of};
 use crate::model::Units;
 
 /// Outcome series, in the order of `Units::outcomes`.
@@ -88,6 +88,8 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let spend = table(TableKind::Spend)?;
     let grid = schedule_grid(schedule)?;
     let block_days = upshot_data::ScheduleDesign::block_days_of(&schedule.metadata);
+    let balance =
+        if upshot_data::ScheduleDesign::weekday_balanced_of(&schedule.metadata) { Balance::Weekday } else { Balance::DaysOnly };
     let mut exclusions = Exclusions::new();
     let customers = customers_in_window(orders, &grid, &mut exclusions)?;
     // Brand campaigns are matched once per distinct name, not once per row.
@@ -95,7 +97,7 @@ pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandE
     let spend_brand = brand_spend_campaigns(spend, brand)?;
     let (outcomes, revenue_per_purchase) = outcomes(orders, customers, customer_brand, &grid, &mut exclusions)?;
     let brand_cost = brand_cost(spend, spend_brand, &grid, &mut exclusions)?;
-    let (rows, units, unit_rows) = units(&grid, &outcomes, &brand_cost, block_days, &mut exclusions);
+    let (rows, units, unit_rows) = units(&grid, &outcomes, &brand_cost, block_days, balance, &mut exclusions);
     let on_units = units.on.iter().filter(|on| **on).count();
     if on_units == 0 || on_units == units.len() {
         let which = if on_units == 0 { "on" } else { "off" };
@@ -367,6 +369,7 @@ fn units(
     outcomes: &[[f64; 5]],
     brand_cost: &[f64],
     block_days: usize,
+    balance: Balance,
     exclusions: &mut Exclusions,
 ) -> (Vec<UnitRow>, Units, Vec<usize>) {
     let (first, days) = (grid.first, grid.days);
@@ -406,7 +409,7 @@ fn units(
             let block = *block_ids.entry((r, block_index)).or_insert(next_block);
             if block == units.block_strata.len() {
                 let block_start = date_of(first + (block_index * block_days) as i32);
-                units.block_strata.push(stratum_of(r, block_start, block_days));
+                units.block_strata.push(stratum_of(r, block_start, block_days, balance));
             }
             for (o, value) in outcomes[cell].iter().enumerate() {
                 units.outcomes[o].push(*value);

@@ -7,8 +7,9 @@ use upshot_stats::regression::RobustEstimate;
 use upshot_stats::{normal_cdf, normal_quantile};
 
 use crate::Params;
-use crate::decide::{Call, DECISION_CONFIDENCE};
+use crate::decide::{Call, DECISION_CONFIDENCE, Sizing};
 use crate::model::{self, Inference};
+use crate::power::TARGET_POWER;
 use crate::prepare::TestData;
 
 /// The money side of the test, with intervals.
@@ -108,7 +109,7 @@ fn estimates(test: &TestData, inference: &Inference, params: &Params) -> Estimat
     }
 }
 
-pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, currency: &str) -> Analysis {
+pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, currency: &str, seed: u64) -> Analysis {
     let e = estimates(test, inference, params);
     let call = crate::decide::call(
         e.econ.per_unit.0,
@@ -117,7 +118,7 @@ pub(crate) fn build(test: &TestData, inference: &Inference, params: &Params, cur
         e.icpa_ci.1,
         e.econ.break_even_cpa,
     );
-    let decision = decision(test, params, &e, call, currency);
+    let decision = decision(test, params, &e, call, currency, seed);
     let decision_row = decision.clone();
     let (context, warnings) = words(test, inference, params, &e, &decision, currency);
     let off_mean = mean_where(&test.units.outcomes[0], &test.units.on, false);
@@ -225,7 +226,7 @@ fn icpa_text(e: &Estimates, currency: &str) -> String {
 }
 
 /// The one decision on the brand campaigns, with its sentence and a month of their spend at stake.
-fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currency: &str) -> Decision {
+fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currency: &str, seed: u64) -> Decision {
     let Call { action, p_wrong } = call;
     let (econ, unit_word) = (&e.econ, e.unit_word);
     let break_even_cpa = econ.break_even_cpa;
@@ -252,14 +253,38 @@ fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currenc
             money(-profit_per_month, currency)
         ),
         _ => {
-            let gap = (econ.per_unit.0 - econ.break_even_per_unit).abs();
-            let needed = crate::decide::units_needed(test.units.len(), e.robust.std_error, gap);
+            // The test's days with the estimated effect removed: what a longer test would see under no effect.
+            let series: Vec<f64> =
+                test.rows.iter().map(|r| r.outcomes[0] - if r.brand_on { econ.per_unit.0 } else { 0.0 }).collect();
+            let start = test.rows.first().map(|r| r.date).unwrap_or_default();
+            let sizing = crate::decide::sizing(start, &series, test.block_days, test.regional, econ.break_even_per_unit, seed);
+            let so_far = test.rows.len();
+            let longer = match sizing {
+                Sizing::Days(days) if days <= so_far => format!(
+                    "this test's {so_far} days already tell an effect of break-even size ({} purchases a {unit_word}) from none with {:.0}% power, but the estimate sits near break-even, where no length settles the call for sure; a second test of {so_far} days would narrow the interval by about 30%",
+                    number(econ.break_even_per_unit, 1),
+                    TARGET_POWER * 100.0
+                ),
+                Sizing::Days(days) => format!(
+                    "a test of about {days} days ({} more) would tell an effect of break-even size ({} purchases a {unit_word}) from none with {:.0}% power (re-randomization test simulated on this test's days)",
+                    days - so_far,
+                    number(econ.break_even_per_unit, 1),
+                    TARGET_POWER * 100.0
+                ),
+                Sizing::LongerThan(days) => format!(
+                    "even {days} days would not tell an effect of break-even size ({} purchases a {unit_word}) from none with {:.0}% power: the brand effect is small against daily noise",
+                    number(econ.break_even_per_unit, 1),
+                    TARGET_POWER * 100.0
+                ),
+                Sizing::Regional => {
+                    "size a longer region test with `upshot brand-test design --regions ... --history`".to_string()
+                }
+            };
             format!(
-                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell (P(wrong call) {}); about {} more test {unit_word}s would decide at {:.0}% confidence",
+                "iCPA {icpa_text} vs break-even {}: the test cannot yet tell at {:.0}% confidence (P(wrong call) {}); {longer}",
                 money(break_even_cpa, currency),
-                probability(p_wrong),
-                if needed.is_finite() { count(needed.ceil()) } else { "many".into() },
-                DECISION_CONFIDENCE * 100.0
+                DECISION_CONFIDENCE * 100.0,
+                probability(p_wrong)
             )
         }
     };

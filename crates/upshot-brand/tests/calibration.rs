@@ -14,7 +14,7 @@
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
-use upshot_brand::design::{DesignParams, design, stratum_of};
+use upshot_brand::design::{DesignParams, design};
 use upshot_brand::model::{Units, rerandomize};
 
 /// Draws per test: few, for speed; the test stays exact at any number of draws.
@@ -35,20 +35,7 @@ fn simulated_test(seed: u64, effect: f64, block_days: usize) -> Units {
         }
         outcomes.push(y);
     }
-    let block: Vec<usize> = (0..days).map(|d| d / block_days).collect();
-    let blocks = days.div_ceil(block_days);
-    Units {
-        outcomes: vec![outcomes],
-        on: schedule.iter().map(|r| r.brand_on).collect(),
-        dow: schedule.iter().map(|r| r.date.weekday().num_days_from_monday() as usize).collect(),
-        region: vec![0; days],
-        block_strata: (0..blocks)
-            .map(|b| stratum_of(0, start + chrono::Days::new((b * block_days) as u64), block_days))
-            .collect(),
-        cluster: block.clone(),
-        block,
-        previous_on: vec![None; days],
-    }
+    Units::switchback(&schedule, outcomes, block_days)
 }
 
 #[test]

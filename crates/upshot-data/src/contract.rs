@@ -254,10 +254,12 @@ impl ScheduleDesign {
     const SEED: &'static str = "upshot.seed";
     const BLOCK_DAYS: &'static str = "upshot.block_days";
     const WASHOUT_DAYS: &'static str = "upshot.washout_days";
+    /// The design of a multi-day block switchback balanced by its blocks' start weekdays.
+    pub const BLOCKS_BY_WEEKDAY: &'static str = "block switchback, balanced by block start weekday";
 
     /// A switchback of `block_days`-day blocks, named as the design command names it.
     pub fn switchback(seed: u64, block_days: usize, washout_days: usize) -> Self {
-        let design = if block_days == 1 { "day switchback, balanced by day of week" } else { "block switchback" };
+        let design = if block_days == 1 { "day switchback, balanced by day of week" } else { Self::BLOCKS_BY_WEEKDAY };
         Self { design: design.to_string(), seed, block_days, washout_days }
     }
 
@@ -275,6 +277,13 @@ impl ScheduleDesign {
     /// has none or an unreadable one, as a schedule written by other tools has.
     pub fn block_days_of(metadata: &std::collections::BTreeMap<String, String>) -> usize {
         metadata.get(Self::BLOCK_DAYS).and_then(|v| v.parse().ok()).filter(|b| *b >= 1).unwrap_or(1)
+    }
+
+    /// Whether a schedule file says its multi-day blocks were balanced by start weekday (what
+    /// `upshot brand-test design` draws). Files without the statement (earlier block
+    /// switchbacks, other tools) were not, and are re-randomized as drawn: all blocks together.
+    pub fn weekday_balanced_of(metadata: &std::collections::BTreeMap<String, String>) -> bool {
+        metadata.get(Self::DESIGN).is_some_and(|d| d == Self::BLOCKS_BY_WEEKDAY)
     }
 }
 
@@ -304,8 +313,12 @@ mod tests {
         let design = ScheduleDesign::switchback(7, 3, 1);
         let metadata: std::collections::BTreeMap<String, String> = design.to_metadata().into_iter().collect();
         assert_eq!(ScheduleDesign::block_days_of(&metadata), 3);
-        assert_eq!(metadata["upshot.design"], "block switchback");
+        assert_eq!(metadata["upshot.design"], "block switchback, balanced by block start weekday");
+        assert!(ScheduleDesign::weekday_balanced_of(&metadata));
         assert_eq!(ScheduleDesign::block_days_of(&Default::default()), 1);
+        let earlier: std::collections::BTreeMap<String, String> =
+            [("upshot.design".to_string(), "block switchback".to_string())].into_iter().collect();
+        assert!(!ScheduleDesign::weekday_balanced_of(&earlier));
     }
 
     #[test]

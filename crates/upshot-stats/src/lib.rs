@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use upshot_stats::randomization::RandomizationDist;
-//! let dist = RandomizationDist { estimate: 3.0, on_outcome: vec![-1.0, 0.5, 1.0], on_assignment: vec![0.0; 3] };
+//! let dist = RandomizationDist { estimate: 3.0, on_outcome: vec![-1.0, 0.5, 1.0], on_assignment: vec![0.0; 3], exact: false };
 //! assert_eq!(dist.p_value(0.0), 0.25); // only the observed draw is as extreme
 //! ```
 #![deny(missing_docs)]

@@ -20,6 +20,9 @@ pub struct RandomizationDist {
     pub on_outcome: Vec<f64>,
     /// `T(D_k, D_obs)` for every draw.
     pub on_assignment: Vec<f64>,
+    /// The draws are every assignment the design can make, the observed one
+    /// among them (exact enumeration), rather than a random sample of them.
+    pub exact: bool,
 }
 
 impl RandomizationDist {
@@ -32,12 +35,18 @@ impl RandomizationDist {
         1e-9 * (1.0 + self.estimate.abs())
     }
 
-    /// Two-sided p-value of `H0: effect = t`, counting the observed assignment
-    /// as one of the draws (so it is never 0).
+    /// `(extreme + 1) / (draws + 1)` for random draws (the observed assignment
+    /// counted as one of them, so a p-value is never 0), `extreme / draws`
+    /// for an enumeration (which holds the observed assignment already).
+    fn share(&self, extreme: usize) -> f64 {
+        if self.exact { extreme as f64 / self.draws().max(1) as f64 } else { (extreme + 1) as f64 / (self.draws() + 1) as f64 }
+    }
+
+    /// Two-sided p-value of `H0: effect = t`.
     pub fn p_value(&self, t: f64) -> f64 {
         let observed = (self.estimate - t).abs() - self.tolerance();
         let extreme = self.on_outcome.iter().zip(&self.on_assignment).filter(|(a, b)| (*a - t * *b).abs() >= observed).count();
-        (extreme + 1) as f64 / (self.draws() + 1) as f64
+        self.share(extreme)
     }
 
     /// One-sided p-value of `H0: effect = t` against `effect > t`. As a
@@ -45,7 +54,7 @@ impl RandomizationDist {
     pub fn p_greater(&self, t: f64) -> f64 {
         let observed = self.estimate - t - self.tolerance();
         let extreme = self.on_outcome.iter().zip(&self.on_assignment).filter(|(a, b)| *a - t * *b >= observed).count();
-        (extreme + 1) as f64 / (self.draws() + 1) as f64
+        self.share(extreme)
     }
 
     /// The `level` interval: every `t` the two-sided test at `1 - level` does
@@ -93,7 +102,7 @@ mod tests {
 
     fn dist(estimate: f64, a: Vec<f64>) -> RandomizationDist {
         let b = vec![0.0; a.len()];
-        RandomizationDist { estimate, on_outcome: a, on_assignment: b }
+        RandomizationDist { estimate, on_outcome: a, on_assignment: b, exact: false }
     }
 
     #[test]
@@ -104,13 +113,23 @@ mod tests {
         // Nothing as extreme as 100: p = 1 / (K + 1).
         let d = dist(100.0, (1..=19).map(f64::from).collect());
         assert!((d.p_value(0.0) - 1.0 / 20.0).abs() < 1e-12);
+        // An enumeration holds the observed draw: the four assignments of a
+        // 2-of-4 design that are as extreme as the estimate, out of six.
+        let d = RandomizationDist {
+            estimate: 2.0,
+            on_outcome: vec![2.0, -2.0, 1.0, -1.0, 0.5, -0.5],
+            on_assignment: vec![0.0; 6],
+            exact: true,
+        };
+        assert!((d.p_value(0.0) - 2.0 / 6.0).abs() < 1e-12);
+        assert!((d.p_greater(0.0) - 1.0 / 6.0).abs() < 1e-12);
     }
 
     #[test]
     fn interval_and_p_value_agree() {
         let a: Vec<f64> = (0..999).map(|i| ((i as f64) * 0.7).sin() * 2.0).collect();
         let b: Vec<f64> = (0..999).map(|i| ((i as f64) * 1.3).cos() * 0.3).collect();
-        let d = RandomizationDist { estimate: 1.5, on_outcome: a, on_assignment: b };
+        let d = RandomizationDist { estimate: 1.5, on_outcome: a, on_assignment: b, exact: false };
         let (lo, hi) = d.interval(0.95);
         assert!(lo < 1.5 && 1.5 < hi);
         assert!(d.p_value(lo + 1e-6) > 0.05 && d.p_value(hi - 1e-6) > 0.05);

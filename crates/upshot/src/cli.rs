@@ -107,6 +107,16 @@ pub struct DesignArgs {
     /// Simulations per design (with --history).
     #[arg(long, default_value_t = 1000)]
     pub simulations: usize,
+    /// Re-randomization draws per simulated test (with --history; every assignment when a design has fewer).
+    #[arg(long, default_value_t = 1000)]
+    pub draws: usize,
+    /// Power the detectable effect is defined at (with --history).
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// An effect in purchases per on-day to size the test for, e.g. the campaign's break-even
+    /// effect (with --history): its power per design and the days needed.
+    #[arg(long)]
+    pub effect: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -21,8 +21,14 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
     if args.block_days == 0 || args.washout_days >= args.block_days {
         return Err(CliError::Usage("--block-days must be at least 1 and larger than --washout-days".into()));
     }
-    if args.days < 4 * args.block_days {
-        return Err(CliError::Usage(format!("--days {} gives fewer than 4 blocks of {} days", args.days, args.block_days)));
+    if args.days < 2 * args.block_days {
+        return Err(CliError::Usage(format!("--days {} gives fewer than 2 blocks of {} days", args.days, args.block_days)));
+    }
+    if !(0.5..1.0).contains(&args.power) || args.draws < 100 || args.simulations < 10 {
+        return Err(CliError::Usage("--power must be in [0.5, 1), --draws at least 100, --simulations at least 10".into()));
+    }
+    if args.effect.is_some_and(|e| !(e.is_finite() && e > 0.0)) {
+        return Err(CliError::Usage("--effect must be a positive number of purchases per on-day".into()));
     }
     let regions: Vec<Option<String>> =
         if args.regions.is_empty() { vec![None] } else { args.regions.iter().map(|r| Some(r.clone())).collect() };
@@ -35,6 +41,27 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
         seed: args.seed,
     };
     let rows = draw_schedule(&params);
+    let strata = {
+        let blocks = args.days.div_ceil(args.block_days);
+        let keys: Vec<(usize, u32)> = (0..params.regions.len())
+            .flat_map(|r| {
+                (0..blocks).map(move |b| {
+                    let block_start = start + chrono::Days::new((b * args.block_days) as u64);
+                    upshot_brand::design::stratum_of(r, block_start, args.block_days, upshot_brand::design::Balance::Weekday)
+                })
+            })
+            .collect();
+        upshot_brand::design::Strata::new(&keys)
+    };
+    if strata.smallest_p() > 0.05 {
+        return Err(CliError::Usage(format!(
+            "--days {} in blocks of {} gives only {:.0} possible on/off assignments: the smallest p-value the analysis's re-randomization test can reach is {:.3}, above 0.05, so no effect could ever be significant; use more days, shorter blocks or more regions",
+            args.days,
+            args.block_days,
+            strata.assignments(),
+            strata.smallest_p()
+        )));
+    }
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let polars_error =
         |source| DataError::Polars { file: args.out.display().to_string(), context: "cannot build the schedule".into(), source };
@@ -88,27 +115,62 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
     let dataset = validate_config(&config, Mode::Load, &upshot_data::NoProgress)?;
     let orders = dataset.get(TableKind::Orders).ok_or(CliError::Usage("history has no orders".into()))?;
     let (start, daily) = upshot_brand::power::daily_new_customers(&orders.frame)?;
-    let lengths = [28, 42, 56, 84, 112];
-    let blocks = [1, 2, 7];
-    let rows = power::simulate(start, &daily, &lengths, &blocks, args.simulations, 0.05, args.seed);
-    let (table, chart) = power::present(&rows, daily.len());
+    let params = power::PowerParams {
+        test_lengths: vec![28, 42, 56, 84, 112, 168, 224],
+        block_lengths: vec![1, 2, 7],
+        simulations: args.simulations,
+        draws: args.draws,
+        alpha: 0.05,
+        power: args.power,
+        effect: args.effect,
+        seed: args.seed,
+    };
+    let rows = power::simulate(start, &daily, &params);
+    let (table, chart) = power::present(&rows, daily.len(), &params);
     for row in &rows {
-        printer.out(&format!(
-            "  {:>3} days, blocks of {}: detects {:.1} purchases a day ({:.1}% of {:.1})",
-            row.test_days,
-            row.block_days,
-            row.mde,
-            100.0 * row.mde / row.baseline,
-            row.baseline
-        ));
+        match (row.mde, &row.refusal) {
+            (Some(mde), _) => printer.out(&format!(
+                "  {:>3} days, blocks of {}: detects {:.1} purchases a day ({:.1}% of {:.1}){}",
+                row.test_days,
+                row.block_days,
+                mde,
+                100.0 * mde / row.baseline,
+                row.baseline,
+                row.power_at_effect
+                    .map(|p| format!(", power {:.0}% at {}", 100.0 * p, args.effect.unwrap_or_default()))
+                    .unwrap_or_default()
+            )),
+            (None, reason) => printer.out(&format!(
+                "  {:>3} days, blocks of {}: no detectable effect: {}",
+                row.test_days,
+                row.block_days,
+                reason.as_deref().unwrap_or("not simulated")
+            )),
+        }
+    }
+    if let Some(effect) = args.effect {
+        for block_days in &params.block_lengths {
+            match power::days_needed(&rows, *block_days, args.power) {
+                Some(days) => printer.out(&format!(
+                    "  to detect {effect} purchases a day with {:.0}% power in blocks of {block_days}: {days} days",
+                    100.0 * args.power
+                )),
+                None => printer.out(&format!(
+                    "  to detect {effect} purchases a day with {:.0}% power in blocks of {block_days}: more than the {} days simulated (or more history)",
+                    100.0 * args.power,
+                    rows.iter().filter(|r| r.block_days == *block_days).map(|r| r.test_days).max().unwrap_or(0)
+                )),
+            }
+        }
     }
     let analysis = Analysis {
         headline: chart.title.clone(),
         context: vec![format!(
-            "Power by simulation on {} days of daily new customers from {}: {} simulated tests per design, each a window of the history with a schedule drawn by the real design and the fixed-effects estimator with cluster-robust errors.",
+            "Power by simulation on {} days of daily new customers from {}: {} simulated tests per design, each a window of the history with a schedule drawn by the real design (blocks balanced by start weekday) and the fixed-effects re-randomization test the analysis runs ({} draws, or every assignment when a design has fewer); designs whose smallest attainable p-value is above alpha get no detectable effect.",
             daily.len(),
             history.display(),
-            args.simulations
+            args.simulations,
+            args.draws
         )],
         metrics: Vec::new(),
         decisions: Vec::new(),
