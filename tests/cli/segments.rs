@@ -91,3 +91,28 @@ fn segments_edge_cases_are_counted_and_explained() {
     let unmatched = std::fs::read_to_string(out.join("case/tables/unmatched.csv")).expect("unmatched");
     assert!(unmatched.contains("ghost keyword") && unmatched.contains("data analytics course"), "{unmatched}");
 }
+
+#[test]
+fn brand_campaigns_without_a_test_are_sized_for_one() {
+    // A $30 target: the sample's ~$179 a day of brand search must add about 6 new customers a day,
+    // which a daily switchback detects within weeks; at $150 (the sample config) not within a year.
+    let case = segments_case("target_cac = 30\nbrand_campaigns = [\"brand_*\"]", |_| {});
+    let (result, _) = case.result();
+    let of = |name: &str| {
+        result.metrics.iter().find(|m| m.name == name && m.segment.get("channel").map(String::as_str) == Some("google_search"))
+    };
+    let effect = of("brand_test_effect").expect("effect").estimate;
+    assert!((5.0..7.0).contains(&effect), "{effect}");
+    let days = of("brand_test_days_needed").expect("days");
+    assert_eq!(days.unit, upshot_result::Unit::Days);
+    assert!((28.0..=84.0).contains(&days.estimate), "{}", days.estimate);
+    let brand_ad = result.decisions.iter().find(|d| d.reason.contains("on/off test")).expect("a brand ad waits");
+    assert!(brand_ad.reason.contains(&format!("switchback of about {} days", days.estimate)), "{}", brand_ad.reason);
+    // An incrementality factor covering the brand campaigns: nothing to size.
+    let covered = segments_case(
+        "target_cac = 30\nbrand_campaigns = [\"brand_*\"]\nincrementality = [{ campaigns = \"brand_*\", factor = 0.5, low = 0.3, high = 0.7 }]",
+        |_| {},
+    );
+    let (result, _) = covered.result();
+    assert!(!result.metrics.iter().any(|m| m.name.starts_with("brand_test_")));
+}

@@ -3,7 +3,6 @@
 //! reach, and how long a test would decide (by simulation). Pure: numbers in, typed verdict out; the
 //! present layer words it.
 
-use crate::power::TARGET_POWER;
 use upshot_result::Action;
 
 /// Confidence a call must reach before upshot makes it; below it, needs-data.
@@ -47,7 +46,7 @@ pub fn call(
 }
 
 /// The test length a needs-data call asks for: the days a switchback of this design needs to tell
-/// an effect of break-even size from none at [`TARGET_POWER`] (then a keep or cut call at
+/// an effect of break-even size from none at [`crate::power::TARGET_POWER`] (then a keep or cut call at
 /// [`DECISION_CONFIDENCE`] is within reach whichever side the effect is on), by simulating the
 /// re-randomization test on the test's own days with the estimated effect removed. Not the
 /// observed gap to break-even in a normal formula: that promises a decision exactly when the
@@ -75,7 +74,9 @@ pub fn sizing(
     if regional {
         return Sizing::Regional;
     }
-    match crate::power::days_to_detect(start, series, block_days, break_even_per_unit, TARGET_POWER, 0.05, seed) {
+    let lengths = crate::power::multiples(series.len(), block_days);
+    let params = crate::power::sizing_params(lengths, block_days, break_even_per_unit, seed);
+    match crate::power::days_to_detect(start, series, &params) {
         Some(days) => Sizing::Days(days),
         None => Sizing::LongerThan(6 * series.len()),
     }

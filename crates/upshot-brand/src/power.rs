@@ -247,49 +247,58 @@ pub fn days_needed(rows: &[PowerRow], block_days: usize, power: f64) -> Option<u
 /// command's, since the analysis sizes one design only.
 pub const SIZING_SIMULATIONS: usize = 300;
 
-/// How long a time-only switchback must run to detect `effect` purchases per
-/// on-day with `power` (two-sided `alpha`), simulated on `series`: the test's
-/// own days (from `start`, washout included) with its estimated effect
-/// removed. Lengths of 1, 1.5, 2, 3, 4 and 6 times `current_days` (whole
-/// blocks) are tried; the series is extended past its length by appending
-/// whole weeks drawn from it at random, each kept on its weekdays. `None` when
-/// even the longest does not reach the power, or the series has no full week.
-pub fn days_to_detect(
-    start: NaiveDate,
-    series: &[f64],
-    block_days: usize,
-    effect: f64,
-    power: f64,
-    alpha: f64,
-    seed: u64,
-) -> Option<usize> {
+/// Test lengths of 1, 1.5, 2, 3, 4 and 6 times `current_days`, in whole blocks: what a test that
+/// cannot yet tell is sized among.
+pub fn multiples(current_days: usize, block_days: usize) -> Vec<usize> {
+    let block = block_days.max(1);
+    [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+        .iter()
+        .map(|f: &f64| ((current_days as f64 * f) / block as f64).ceil() as usize * block)
+        .collect()
+}
+
+/// The shortest of `params.test_lengths` in which a time-only switchback with blocks of
+/// `params.block_lengths[0]` days detects `params.effect` with `params.power`, simulated on
+/// `series` (daily new customers from `start`, with any measured effect removed). Lengths are
+/// tried in ascending order and the search stops at the first that reaches the power. A series
+/// shorter than the longest length plus half a year is extended by whole weeks drawn from it at
+/// random (seeded), each kept on its weekdays. `None` when no length reaches the power, no
+/// effect was given or the series has no full week.
+pub fn days_to_detect(start: NaiveDate, series: &[f64], params: &PowerParams) -> Option<usize> {
     let weeks = series.len() / 7;
+    let effect = params.effect?;
+    let block_days = *params.block_lengths.first()?;
     if weeks == 0 || !(effect.is_finite() && effect > 0.0) || block_days == 0 {
         return None;
     }
-    let current_days = series.len();
-    let lengths: Vec<usize> = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
-        .iter()
-        .map(|f: &f64| ((current_days as f64 * f) / block_days as f64).ceil() as usize * block_days)
-        .collect();
-    let longest = lengths.iter().copied().max().unwrap_or(current_days);
-    let mut rng = upshot_stats::rng::stream(seed, "brand-sizing-history", 0);
+    let mut lengths = params.test_lengths.clone();
+    lengths.sort_unstable();
+    let longest = lengths.last().copied().unwrap_or(0);
+    let mut rng = upshot_stats::rng::stream(params.seed, "brand-sizing-history", 0);
     let mut history: Vec<f64> = series[..weeks * 7].to_vec();
     while history.len() < longest + 182 {
         let week = rng.random_range(0..weeks);
         history.extend_from_slice(&series[week * 7..week * 7 + 7]);
     }
-    let params = PowerParams {
+    lengths.into_iter().find(|&days| {
+        let one = PowerParams { test_lengths: vec![days], block_lengths: vec![block_days], ..params.clone() };
+        days_needed(&simulate(start, &history, &one), block_days, params.power).is_some()
+    })
+}
+
+/// [`PowerParams`] for sizing one design: `lengths` in blocks of `block_days`, the power at
+/// `effect`, [`SIZING_SIMULATIONS`] tests of as many draws, two-sided 5%, 80% power.
+pub fn sizing_params(lengths: Vec<usize>, block_days: usize, effect: f64, seed: u64) -> PowerParams {
+    PowerParams {
         test_lengths: lengths,
         block_lengths: vec![block_days],
         simulations: SIZING_SIMULATIONS,
         draws: SIZING_SIMULATIONS,
-        alpha,
-        power,
+        alpha: 0.05,
+        power: TARGET_POWER,
         effect: Some(effect),
         seed,
-    };
-    days_needed(&simulate(start, &history, &params), block_days, power)
+    }
 }
 
 /// The power table and chart for the design report.
@@ -463,13 +472,15 @@ mod tests {
     fn a_test_is_sized_from_its_own_days() {
         let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
         let days: Vec<f64> = history()[..56].to_vec();
-        // About 2.3 purchases a day on a base of ~19 with this noise: longer than 56 days, within 6x.
-        let big = days_to_detect(start, &days, 1, 6.0, 0.8, 0.05, 3).expect("sized");
-        let small = days_to_detect(start, &days, 1, 2.0, 0.8, 0.05, 3).expect("sized");
+        let sized = |series: &[f64], effect: f64| days_to_detect(start, series, &sizing_params(multiples(56, 1), 1, effect, 3));
+        // A large effect is detected in the test's own length, a small one needs longer.
+        let big = sized(&days, 6.0).expect("sized");
+        let small = sized(&days, 2.0).expect("sized");
         assert!(big <= 56 && small > big, "{big} {small}");
-        assert_eq!(days_to_detect(start, &days, 1, 0.01, 0.8, 0.05, 3), None);
-        assert_eq!(days_to_detect(start, &days[..5], 1, 3.0, 0.8, 0.05, 3), None);
-        assert_eq!(days_to_detect(start, &days, 1, 2.0, 0.8, 0.05, 3), Some(small), "seeded");
+        assert_eq!(sized(&days, 0.01), None);
+        assert_eq!(sized(&days[..5], 3.0), None);
+        assert_eq!(sized(&days, 2.0), Some(small), "seeded");
+        assert_eq!(multiples(56, 7), vec![56, 84, 112, 168, 224, 336]);
     }
 
     #[test]

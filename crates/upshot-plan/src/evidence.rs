@@ -87,6 +87,9 @@ pub(crate) struct SegmentChannel {
     pub brand_campaigns: Vec<String>,
     /// Per-ad calls: action -> (ads, their stake).
     pub ads: BTreeMap<Action, (usize, f64)>,
+    /// The brand on/off test segments sized for the channel's brand campaigns: (days of a daily
+    /// switchback at 80% power, `None` past the longest simulated; new customers a day to detect).
+    pub brand_test: Option<(Option<f64>, f64)>,
 }
 
 /// Pacing's numbers for one channel: the cost run rate, and the brand campaigns' part of it when
@@ -216,6 +219,18 @@ fn segments(brand: Option<&BrandMatcher>) -> impl Fn(&ResultJson, &mut BTreeMap<
                 names::COST => row.cost = m.estimate,
                 names::PURCHASES => row.purchases = m.estimate,
                 names::PURCHASES_PROJECTED => row.projected = m.estimate,
+                _ => {}
+            }
+        }
+        for m in &result.metrics {
+            let Some(channel) = channel_only(m) else { continue };
+            match m.name.as_str() {
+                names::BRAND_TEST_DAYS_NEEDED => {
+                    out.entry(channel.to_string()).or_default().brand_test.get_or_insert((None, f64::NAN)).0 = Some(m.estimate);
+                }
+                names::BRAND_TEST_EFFECT => {
+                    out.entry(channel.to_string()).or_default().brand_test.get_or_insert((None, f64::NAN)).1 = m.estimate;
+                }
                 _ => {}
             }
         }

@@ -341,6 +341,27 @@ mod tests {
     }
 
     #[test]
+    fn a_brand_row_without_a_test_says_how_long_the_test_would_run() {
+        let mut seg = segments();
+        let metrics = &mut seg.result.to_mut().metrics;
+        metrics.push(on(Metric::point(names::BRAND_TEST_DAYS_NEEDED, Unit::Days, 84.0), &[("channel", "google_search")]));
+        metrics.push(on(Metric::point(names::BRAND_TEST_EFFECT, Unit::Customers, 4.2), &[("channel", "google_search")]));
+        let plan = reconcile(&[survey(), seg]).expect("reconciles");
+        let b = row(&plan, "google_search", true);
+        assert!(b.reason.contains("a daily switchback of about 84 days"), "{}", b.reason);
+        assert!(b.reason.contains("adds the 4.2 new customers a day"), "{}", b.reason);
+        // Effect alone: no length of those simulated detects it.
+        let mut seg = segments();
+        seg.result
+            .to_mut()
+            .metrics
+            .push(on(Metric::point(names::BRAND_TEST_EFFECT, Unit::Customers, 0.4), &[("channel", "google_search")]));
+        let plan = reconcile(&[survey(), seg]).expect("reconciles");
+        let b = row(&plan, "google_search", true);
+        assert!(b.reason.contains("even a year-long daily switchback would not tell"), "{}", b.reason);
+    }
+
+    #[test]
     fn a_configured_factor_stands_in_for_a_missing_brand_test() {
         let mut seg = segments();
         seg.result.to_mut().economics.insert(

@@ -157,7 +157,8 @@ fn row(f: &Folder, channel: &str, brand: bool, stake: f64, found: Option<(LogCac
         reason: String::new(),
         evidence: vec![],
     };
-    call.reason = words::reason(&call, &f.currency, probability);
+    let sizing = f.segments.as_ref().and_then(|s| s.by_channel.get(channel)).and_then(|s| s.brand_test);
+    call.reason = words::reason(&call, &f.currency, probability, sizing);
     call.evidence = words::evidence(f, &call);
     call
 }

@@ -3,7 +3,7 @@
 //! beyond ratios for the text.
 
 use upshot_result::Action;
-use upshot_result::format::{count, level_text, money, percent, probability, range, with_interval};
+use upshot_result::format::{count, level_text, money, number, percent, probability, range, with_interval};
 
 use crate::decide::{Basis, DISAGREE_RATIO, PAUSE_MULTIPLE, PLAN_LEVEL};
 use crate::evidence::{Est, Folder, OwnCall};
@@ -46,11 +46,27 @@ pub fn cac_text(call: &Call, currency: &str) -> String {
 }
 
 /// The one-sentence reason of a row.
-pub(crate) fn reason(call: &Call, currency: &str, p: f64) -> String {
+/// `sizing`: the brand test segments sized for the row's channel (days at 80% power, `None` past
+/// the longest simulated; the new customers a day to detect).
+pub(crate) fn reason(call: &Call, currency: &str, p: f64, sizing: Option<(Option<f64>, f64)>) -> String {
     let usd = |v: f64| money(v, currency);
     let (Some(_), Some(target)) = (&call.cac, call.target) else {
         return if call.brand && call.cac.is_none() && call.target.is_some() {
-            "no on/off test of the brand campaigns in this folder: part of their attributed buyers would come back through organic search when they are off, so attributed CAC cannot scale them; plan a test with `upshot brand-test design`".into()
+            let how_long = match sizing {
+                Some((Some(days), effect)) => format!(
+                    ": a daily switchback of about {} days tells whether brand adds the {} new customers a day its spend needs to meet the target, with 80% power (segments' sizing on the window's daily new customers)",
+                    count(days),
+                    number(effect, 1)
+                ),
+                Some((None, effect)) => format!(
+                    ": even a year-long daily switchback would not tell whether brand adds the {} new customers a day its spend needs, with 80% power; a region design is needed",
+                    number(effect, 1)
+                ),
+                None => String::new(),
+            };
+            format!(
+                "no on/off test of the brand campaigns in this folder: part of their attributed buyers would come back through organic search when they are off, so attributed CAC cannot scale them; plan a test with `upshot brand-test design`{how_long}"
+            )
         } else if call.target.is_none() {
             "no `target_cac` in economics.toml or the configs to judge the CAC against".into()
         } else {

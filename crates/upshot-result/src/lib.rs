@@ -108,6 +108,8 @@ pub enum Unit {
     Ratio,
     /// A duration in months.
     Months,
+    /// A duration in days (a test length).
+    Days,
 }
 
 impl Unit {
@@ -127,6 +129,7 @@ impl Unit {
             Unit::Probability => "probability",
             Unit::Ratio => "ratio",
             Unit::Months => "months",
+            Unit::Days => "days",
         }
     }
 
@@ -141,6 +144,7 @@ impl Unit {
             "probability" => Unit::Probability,
             "ratio" => Unit::Ratio,
             "months" => Unit::Months,
+            "days" => Unit::Days,
             code if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) => Unit::Money(code.to_string()),
             stage => Unit::Stage(stage.to_string()),
         }
@@ -226,6 +230,12 @@ pub mod names {
         LTV_TO_CAC = "ltv_to_cac";
         /// Months until margin revenue repays CAC.
         PAYBACK_MONTHS = "payback_months";
+        /// Segments: days of a daily brand on/off switchback that tell, with 80% power, whether a
+        /// channel's brand campaigns add the new customers a day their spend needs to meet the
+        /// target CAC (a design figure from the brand test's power simulation, not an estimate).
+        BRAND_TEST_DAYS_NEEDED = "brand_test_days_needed";
+        /// Segments: the new customers a day that effect is (brand spend a day / target CAC).
+        BRAND_TEST_EFFECT = "brand_test_effect";
         /// Conversion rate after shrinkage.
         CONVERSION_RATE_SHRUNK = "conversion_rate_shrunk";
         /// Pacing: the month's run rate.

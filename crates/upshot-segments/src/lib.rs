@@ -72,8 +72,8 @@ impl Kind for Segments {
     }
 
     /// A pure function of the validated tables and the params (exact posteriors: no draws).
-    fn run(data: &Dataset, params: &Params, _: Seed) -> Result<Outcome, AnalysisError> {
-        let computed = model::compute(data, params)?;
+    fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
+        let computed = model::compute(data, params, seed.0)?;
         let exclusions = computed.exclusions.clone();
         Ok(Outcome { analysis: present::build(&computed, params, &data.currency), exclusions })
     }

@@ -124,10 +124,64 @@ pub struct Computed {
     pub warnings: Vec<String>,
     /// First and last day of the window.
     pub window: (chrono::NaiveDate, chrono::NaiveDate),
+    /// Brand on/off tests the channels' brand campaigns need before they can be judged (no
+    /// incrementality evidence covers them), sized on the window's daily new customers.
+    pub brand_tests: Vec<BrandSizing>,
+}
+
+/// A brand on/off test a channel's brand campaigns need, sized by the brand test's own power
+/// simulation (the re-randomization test on a daily switchback).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrandSizing {
+    /// The channel whose brand campaigns it switches.
+    pub channel: String,
+    /// Brand spend per day over the window.
+    pub spend_per_day: f64,
+    /// The channel's target CAC.
+    pub target: f64,
+    /// New customers a day the campaigns must add for their incremental CAC to meet the target:
+    /// spend a day / target.
+    pub effect: f64,
+    /// Days of a daily switchback that tell that effect from none with 80% power; `None` when not
+    /// even [`BRAND_TEST_LENGTHS`]' longest does.
+    pub days: Option<usize>,
+}
+
+/// Test lengths a brand test is sized among (days of a daily switchback).
+pub const BRAND_TEST_LENGTHS: [usize; 8] = [28, 42, 56, 84, 112, 168, 224, 365];
+
+/// Sizes a brand test per channel whose brand campaigns no incrementality evidence covers.
+fn brand_tests(
+    levels: &[Vec<Segment>],
+    params: &Params,
+    window: (chrono::NaiveDate, chrono::NaiveDate),
+    daily: Option<&[f64]>,
+    seed: u64,
+) -> Vec<BrandSizing> {
+    let (Some(brand), Some(daily)) = (params.brand_campaigns.as_ref(), daily) else { return Vec::new() };
+    let mut spend: BTreeMap<String, f64> = BTreeMap::new();
+    for s in levels.get(1).into_iter().flatten() {
+        let campaign = &s.keys[1];
+        if brand.matches(campaign) && !params.incrementality.iter().any(|f| f.matches(campaign)) {
+            *spend.entry(s.keys[0].clone()).or_default() += s.measures.cost;
+        }
+    }
+    let days = daily.len().max(1) as f64;
+    spend
+        .into_iter()
+        .filter(|(_, cost)| *cost > 0.0)
+        .filter_map(|(channel, cost)| {
+            let target = params.target_cac.of(&channel)?;
+            let effect = cost / days / target;
+            let power = upshot_brand::power::sizing_params(BRAND_TEST_LENGTHS.to_vec(), 1, effect, seed);
+            let needed = upshot_brand::power::days_to_detect(window.0, daily, &power);
+            Some(BrandSizing { channel, spend_per_day: cost / days, target, effect, days: needed })
+        })
+        .collect()
 }
 
 /// The whole analysis: prepare, then the hierarchy, then the decisions.
-pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, SegmentsError> {
+pub(crate) fn compute(data: &Dataset, params: &Params, seed: u64) -> Result<Computed, SegmentsError> {
     let prepared = crate::prepare::prepare(data, params)?;
     let mut warnings = prepared.warnings;
     let (levels, concentrations) = hierarchy(&prepared.ads, params.level, params.brand_campaigns.as_ref());
@@ -135,7 +189,9 @@ pub(crate) fn compute(data: &Dataset, params: &Params) -> Result<Computed, Segme
     if matches!(params.target_cac, crate::TargetCac::None) {
         warnings.push("No `target_cac` in [params]: shrunk rates and CAC are reported, no ad is decided.".into());
     }
+    let brand_tests = brand_tests(&levels, params, prepared.window, prepared.daily_new_customers.as_deref(), seed);
     Ok(Computed {
+        brand_tests,
         levels,
         concentrations,
         decisions,

@@ -32,6 +32,9 @@ pub(crate) struct Prepared {
     pub(crate) warnings: Vec<String>,
     /// First and last day of the window.
     pub(crate) window: (chrono::NaiveDate, chrono::NaiveDate),
+    /// New customers (first paid orders, every channel) per day of the window, when brand campaigns
+    /// and a target are configured: the history a brand on/off test is sized on.
+    pub(crate) daily_new_customers: Option<Vec<f64>>,
 }
 
 /// The level keys with nulls named (`organic` for a channel, `(none)` below), for the key columns of
@@ -105,7 +108,30 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Segme
     let by_ad = spend_per_ad(spend_rows, &developed, &window)?;
     let (ads, (leads_without_spend, free_conversions)) =
         measures(&by_ad, &leads_by_ad, &present, &purchases.by_ad, &mut exclusions, &mut warnings)?;
-    Ok(Prepared { ads, developed, leads_without_spend, free_conversions, exclusions, warnings, window: window.dates() })
+    let dates = window.dates();
+    let daily_new_customers = if params.brand_campaigns.is_some() && !matches!(params.target_cac, crate::TargetCac::None) {
+        Some(daily_in_window(&orders.frame, dates)?)
+    } else {
+        None
+    };
+    Ok(Prepared {
+        ads,
+        developed,
+        leads_without_spend,
+        free_conversions,
+        exclusions,
+        warnings,
+        window: dates,
+        daily_new_customers,
+    })
+}
+
+/// New customers per day from `dates.0` to `dates.1`, zero on days without one.
+fn daily_in_window(orders: &DataFrame, dates: (chrono::NaiveDate, chrono::NaiveDate)) -> Result<Vec<f64>, SegmentsError> {
+    let (first, daily) = upshot_brand::power::daily_new_customers(orders)?;
+    let days = (dates.1 - dates.0).num_days().max(0) as usize + 1;
+    let offset = (dates.0 - first).num_days();
+    Ok((0..days as i64).map(|d| usize::try_from(offset + d).ok().and_then(|i| daily.get(i)).copied().unwrap_or(0.0)).collect())
 }
 
 /// Window: the params' dates, else the spend's.

@@ -11,7 +11,7 @@ use upshot_result::{
 
 use crate::Params;
 use crate::decide::Verdict;
-use crate::model::{AdDecision, Computed, LEVELS, Segment};
+use crate::model::{AdDecision, BRAND_TEST_LENGTHS, BrandSizing, Computed, LEVELS, Segment};
 
 /// Ads drawn in the CAC chart.
 const CHART_ADS: usize = 30;
@@ -80,7 +80,26 @@ fn more_clicks(more: f64) -> String {
     if n == 1.0 { "1 more click".into() } else { format!("{} more clicks", count(n)) }
 }
 
-fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Decision {
+/// The brand test a channel's brand ads wait for, in words.
+fn brand_test_text(sizing: Option<&BrandSizing>, currency: &str) -> String {
+    let Some(b) = sizing else { return "(`upshot brand-test design`)".into() };
+    let effect = format!(
+        "the {} new customers a day its spend of {} a day needs to meet the target",
+        number(b.effect, 1),
+        money(b.spend_per_day, currency)
+    );
+    match b.days {
+        Some(days) => format!(
+            "(`upshot brand-test design`): a daily on/off switchback of about {days} days tells whether brand adds {effect}, with 80% power (simulated on this window's daily new customers)"
+        ),
+        None => format!(
+            "(`upshot brand-test design`): even a {}-day daily switchback would not tell whether brand adds {effect} with 80% power; a region design or a longer test is needed",
+            BRAND_TEST_LENGTHS[BRAND_TEST_LENGTHS.len() - 1]
+        ),
+    }
+}
+
+fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str, brand_tests: &[BrandSizing]) -> Decision {
     let (c, lo, hi) = cac(s).unwrap_or((f64::NAN, f64::NAN, f64::NAN));
     let m = &s.measures;
     let interval = if hi.is_finite() && hi < 100.0 * c {
@@ -125,8 +144,9 @@ fn decision(d: &AdDecision, s: &Segment, params: &Params, currency: &str) -> Dec
         Verdict::NeedsTest => (
             1.0,
             format!(
-                "P(CAC <= target) {} by attribution, but a brand campaign's attributed buyers include those who would have come anyway: scale only on an on/off test's incremental CAC (`upshot brand-test design`)",
-                probability(d.odds.p_within)
+                "P(CAC <= target) {} by attribution, but a brand campaign's attributed buyers include those who would have come anyway: scale only on an on/off test's incremental CAC {}",
+                probability(d.odds.p_within),
+                brand_test_text(brand_tests.iter().find(|b| b.channel == s.keys[0]), currency)
             ),
         ),
         Verdict::NeedsData(more) => (
@@ -501,7 +521,7 @@ fn charts(c: &Computed, params: &Params, currency: &str) -> Vec<Chart> {
 pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
     // Built in parallel, collected in node order: 100k ads make half a million metrics.
     let nodes: Vec<&Segment> = c.levels.iter().flatten().collect();
-    let metrics: Vec<Metric> = nodes
+    let mut metrics: Vec<Metric> = nodes
         .par_iter()
         .map(|s| {
             let mut out = Vec::with_capacity(6);
@@ -510,8 +530,16 @@ pub(crate) fn build(c: &Computed, params: &Params, currency: &str) -> Analysis {
         })
         .flatten_iter()
         .collect();
+    for b in &c.brand_tests {
+        let channel = Seg::one("channel", &b.channel);
+        if let Some(days) = b.days {
+            metrics.push(Metric::point(names::BRAND_TEST_DAYS_NEEDED, Unit::Days, days as f64).with_segment(channel.clone()));
+        }
+        metrics.push(Metric::point(names::BRAND_TEST_EFFECT, Unit::Customers, b.effect).with_segment(channel));
+    }
     let ads = &c.levels[LEVELS.len() - 1];
-    let mut decisions: Vec<Decision> = c.decisions.par_iter().map(|d| decision(d, &ads[d.index], params, currency)).collect();
+    let mut decisions: Vec<Decision> =
+        c.decisions.par_iter().map(|d| decision(d, &ads[d.index], params, currency, &c.brand_tests)).collect();
     decisions.sort_by(Decision::order);
     let count_of = |v: fn(&Verdict) -> bool| c.decisions.iter().filter(|d| v(&d.verdict)).count();
     let scaled = count_of(|v| *v == Verdict::Scale);
