@@ -17,6 +17,8 @@ pub struct Units {
     pub on: Vec<bool>,
     /// Day of week (0 = Monday) per unit.
     pub dow: Vec<usize>,
+    /// Day of the test (0 = its first day) per unit: the date fixed effect of a region design.
+    pub day: Vec<usize>,
     /// Region index per unit (0 for a time-only test).
     pub region: Vec<usize>,
     /// Randomisation block per unit.
@@ -63,6 +65,7 @@ impl Units {
             outcomes: vec![outcome],
             on: schedule.iter().map(|r| r.brand_on).collect(),
             dow: schedule.iter().map(|r| r.date.weekday().num_days_from_monday() as usize).collect(),
+            day: (0..days).collect(),
             region: vec![0; days],
             block: block.clone(),
             block_strata,
@@ -81,12 +84,79 @@ impl Units {
         self.on.is_empty()
     }
 
+    fn regional(&self) -> bool {
+        self.region.iter().any(|r| *r > 0)
+    }
+
+    /// Day-of-week effects for a time-only test; region and date effects for a region design
+    /// (the date effects absorb every shock the regions share that day, weekday included).
     fn fixed_effects(&self) -> FixedEffects {
-        let mut factors = vec![self.dow.clone()];
-        if self.region.iter().any(|r| *r > 0) {
-            factors.push(self.region.clone());
-        }
+        let factors = if self.regional() { vec![self.day.clone(), self.region.clone()] } else { vec![self.dow.clone()] };
         FixedEffects::new(self.len(), &factors)
+    }
+
+    /// The balanced panel of a region design (every region on every day, once): what lets a draw
+    /// compute `D'MD` from its on-counts per day and per region instead of the dense inverse.
+    fn balanced_panel(&self) -> Option<Panel> {
+        if !self.regional() {
+            return None;
+        }
+        let mut days: Vec<usize> = self.day.clone();
+        days.sort_unstable();
+        days.dedup();
+        let regions = self.region.iter().copied().max().unwrap_or(0) + 1;
+        let index: std::collections::BTreeMap<usize, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+        let mut seen = vec![false; regions * days.len()];
+        for (r, d) in self.region.iter().zip(&self.day) {
+            let cell = r * days.len() + index[d];
+            if std::mem::replace(&mut seen[cell], true) {
+                return None;
+            }
+        }
+        if !seen.iter().all(|s| *s) {
+            return None;
+        }
+        let blocks = self.block_strata.len();
+        let mut block_days = vec![Vec::new(); blocks];
+        let mut block_region = vec![0; blocks];
+        for i in 0..self.len() {
+            block_days[self.block[i]].push(index[&self.day[i]] as u32);
+            block_region[self.block[i]] = self.region[i];
+        }
+        Some(Panel { days: days.len(), regions, block_days, block_region })
+    }
+}
+
+/// A balanced region x day panel, for the closed form of the two-way projection:
+/// `D'PD = sum_t c_t^2 / R + sum_r c_r^2 / T - n1^2 / (R T)` with `c_t` the on-units of day `t`
+/// and `c_r` those of region `r` (the day and region projections commute on a balanced panel).
+struct Panel {
+    days: usize,
+    regions: usize,
+    /// Per block: its units' days (compacted to 0..days).
+    block_days: Vec<Vec<u32>>,
+    /// Per block: its region.
+    block_region: Vec<usize>,
+}
+
+impl Panel {
+    /// `D'MD` of the assignment whose on-blocks are `on_blocks`; `per_day` and `per_region` are scratch.
+    fn quadratic(&self, on_blocks: &[usize], per_day: &mut [f64], per_region: &mut [f64]) -> f64 {
+        per_day.iter_mut().for_each(|v| *v = 0.0);
+        per_region.iter_mut().for_each(|v| *v = 0.0);
+        let mut n1 = 0.0;
+        for &b in on_blocks {
+            for &d in &self.block_days[b] {
+                per_day[d as usize] += 1.0;
+            }
+            let len = self.block_days[b].len() as f64;
+            per_region[self.block_region[b]] += len;
+            n1 += len;
+        }
+        let (t, r) = (self.days as f64, self.regions as f64);
+        let projected = per_day.iter().map(|c| c * c).sum::<f64>() / r + per_region.iter().map(|c| c * c).sum::<f64>() / t
+            - n1 * n1 / (r * t);
+        n1 - projected
     }
 }
 
@@ -106,6 +176,15 @@ struct Prepared {
     totals: Vec<f64>,
     observed_on: f64,
     units: f64,
+    /// A balanced region design's closed form of `D'MD` (the dense quadratic otherwise).
+    panel: Option<Panel>,
+}
+
+impl Prepared {
+    /// Scratch length a draw needs: `X'D`, or the panel's per-day and per-region counts.
+    fn scratch(&self) -> usize {
+        self.panel.as_ref().map_or(self.columns, |p| p.days + p.regions)
+    }
 }
 
 fn prepare(units: &Units) -> Prepared {
@@ -117,6 +196,7 @@ fn prepare(units: &Units) -> Prepared {
     let mut rows = vec![0.0; blocks * width];
     let residuals: Vec<Vec<f64>> = units.outcomes.iter().map(|y| fe.residualize(y)).collect();
     let d_residual = fe.residualize(&d);
+    let panel = units.balanced_panel();
     let mut block_columns: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); blocks];
     for (i, &b) in units.block.iter().enumerate() {
         let row = &mut rows[b * width..(b + 1) * width];
@@ -127,15 +207,17 @@ fn prepare(units: &Units) -> Prepared {
         row[2 * outcomes] += 1.0;
         row[2 * outcomes + 1] += d[i];
         row[2 * outcomes + 2] += d_residual[i];
-        let xt = fe.xt_indicator(&[i]);
-        for (c, v) in xt.iter().enumerate() {
-            if *v != 0.0 {
-                *block_columns[b].entry(c).or_insert(0.0) += v;
+        if panel.is_none() {
+            let xt = fe.xt_indicator(&[i]);
+            for (c, v) in xt.iter().enumerate() {
+                if *v != 0.0 {
+                    *block_columns[b].entry(c).or_insert(0.0) += v;
+                }
             }
         }
     }
     Prepared {
-        inverse_gram: fe.inverse_gram(),
+        inverse_gram: if panel.is_some() { Vec::new() } else { fe.inverse_gram() },
         columns: fe.columns(),
         rows,
         width,
@@ -143,6 +225,7 @@ fn prepare(units: &Units) -> Prepared {
         totals: units.outcomes.iter().map(|y| y.iter().sum()).collect(),
         observed_on: d.iter().sum(),
         units: units.len() as f64,
+        panel,
     }
 }
 
@@ -170,15 +253,20 @@ fn statistics(p: &Prepared, on_blocks: &[usize], acc: &mut [f64], xtd: &mut [f64
     let outcomes = (width - 3) / 2;
     let n1 = acc[2 * outcomes];
     let n0 = p.units - n1;
-    // D'MD = n1 - (X'D)' (X'X)^+ (X'D).
-    let mut quadratic = 0.0;
-    for (i, xi) in xtd.iter().enumerate() {
-        if *xi != 0.0 {
-            let row = &p.inverse_gram[i * p.columns..(i + 1) * p.columns];
-            quadratic += xi * row.iter().zip(xtd.iter()).map(|(a, x)| a * x).sum::<f64>();
+    let dmd = if let Some(panel) = &p.panel {
+        let (per_day, per_region) = xtd.split_at_mut(panel.days);
+        panel.quadratic(on_blocks, per_day, &mut per_region[..panel.regions])
+    } else {
+        // D'MD = n1 - (X'D)' (X'X)^+ (X'D).
+        let mut quadratic = 0.0;
+        for (i, xi) in xtd.iter().enumerate() {
+            if *xi != 0.0 {
+                let row = &p.inverse_gram[i * p.columns..(i + 1) * p.columns];
+                quadratic += xi * row.iter().zip(xtd.iter()).map(|(a, x)| a * x).sum::<f64>();
+            }
         }
-    }
-    let dmd = n1 - quadratic;
+        n1 - quadratic
+    };
     for o in 0..outcomes {
         out.push(acc[2 * o + 1] / dmd);
         out.push(acc[2 * o] / n1 - (p.totals[o] - acc[2 * o]) / n0);
@@ -199,7 +287,7 @@ pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
     let outcomes = units.outcomes.len();
     let stride = draw_width(outcomes);
     let mut observed = Vec::with_capacity(stride);
-    statistics(&p, &observed_blocks, &mut vec![0.0; p.width], &mut vec![0.0; p.columns], &mut observed);
+    statistics(&p, &observed_blocks, &mut vec![0.0; p.width], &mut vec![0.0; p.scratch()], &mut observed);
     let strata = Strata::new(&units.block_strata);
     let listed = strata.enumerate(draws);
     let exact = listed.is_some();
@@ -209,7 +297,7 @@ pub fn rerandomize(units: &Units, draws: usize, seed: u64) -> Inference {
         .into_par_iter()
         .map(|chunk| {
             let mut acc = vec![0.0; p.width];
-            let mut xtd = vec![0.0; p.columns];
+            let mut xtd = vec![0.0; p.scratch()];
             let range = chunk * CHUNK..(CHUNK * (chunk + 1)).min(draws);
             let mut out = Vec::with_capacity(range.len() * stride);
             if let Some(all) = &listed {
@@ -273,7 +361,7 @@ pub fn fixed_effects_test(units: &Units, draws: usize, rng: &mut rand_chacha::Ch
     let p = prepare(units);
     let outcomes = units.outcomes.len();
     let mut acc = vec![0.0; p.width];
-    let mut xtd = vec![0.0; p.columns];
+    let mut xtd = vec![0.0; p.scratch()];
     let mut out = Vec::with_capacity(draw_width(outcomes));
     statistics(&p, &observed_on_blocks(units), &mut acc, &mut xtd, &mut out);
     let strata = Strata::new(&units.block_strata);
@@ -328,10 +416,7 @@ pub fn carry_over(units: &Units, outcome: usize) -> Option<RobustEstimate> {
         return None;
     }
     let pick = |v: &[usize]| keep.iter().map(|&i| v[i]).collect::<Vec<usize>>();
-    let mut factors = vec![pick(&units.dow)];
-    if units.region.iter().any(|r| *r > 0) {
-        factors.push(pick(&units.region));
-    }
+    let factors = if units.regional() { vec![pick(&units.day), pick(&units.region)] } else { vec![pick(&units.dow)] };
     let fe = FixedEffects::new(keep.len(), &factors);
     let y = fe.residualize(&keep.iter().map(|&i| units.outcomes[outcome][i]).collect::<Vec<_>>());
     let today = fe.residualize(&keep.iter().map(|&i| f64::from(u8::from(units.on[i]))).collect::<Vec<_>>());
@@ -364,6 +449,7 @@ mod tests {
             outcomes: vec![vec![10.0, 4.0, 8.0, 2.0]],
             on: vec![true, false, true, false],
             dow: vec![0, 0, 0, 0],
+            day: (0..4).collect(),
             region: vec![0; 4],
             block: vec![0, 1, 2, 3],
             block_strata: vec![(0, 0); 4],
@@ -381,6 +467,66 @@ mod tests {
         assert!((p - 1.0 / 3.0).abs() < 0.03, "p = {p}");
     }
 
+    /// A region design: 4 regions x 14 days in 7-day blocks. The fast two-way statistic equals the
+    /// coefficient of an explicit regression on date and region dummies (dense path), on the
+    /// observed assignment and on every draw.
+    #[test]
+    fn region_designs_have_date_and_region_effects() {
+        let (regions, days) = (4usize, 14usize);
+        let n = regions * days;
+        let region: Vec<usize> = (0..n).map(|i| i / days).collect();
+        let day: Vec<usize> = (0..n).map(|i| i % days).collect();
+        let block: Vec<usize> = (0..n).map(|i| region[i] * 2 + day[i] / 7).collect();
+        let on: Vec<bool> = block.iter().map(|b| b % 2 == usize::from(b / 2 % 2 == 0)).collect();
+        // A shared daily shock, region levels, and an effect of 3.
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                10.0 * ((day[i] * 7 % 11) as f64) + 5.0 * region[i] as f64 + if on[i] { 3.0 } else { 0.0 } + ((i * 13 % 5) as f64)
+            })
+            .collect();
+        let units = Units {
+            outcomes: vec![y.clone()],
+            on: on.clone(),
+            dow: day.iter().map(|d| d % 7).collect(),
+            day: day.clone(),
+            region: region.clone(),
+            block: block.clone(),
+            block_strata: (0..regions * 2).map(|b| (b / 2, 7)).collect(),
+            cluster: day.clone(),
+            previous_on: vec![None; n],
+        };
+        assert!(units.balanced_panel().is_some());
+        let fast = rerandomize(&units, 500, 3);
+        // The dense regression on date and region dummies.
+        let fe = FixedEffects::new(n, &[day.clone(), region.clone()]);
+        let d: Vec<f64> = on.iter().map(|o| f64::from(u8::from(*o))).collect();
+        let (yr, dr) = (fe.residualize(&y), fe.residualize(&d));
+        let dense = yr.iter().zip(&dr).map(|(a, b)| a * b).sum::<f64>() / dr.iter().map(|b| b * b).sum::<f64>();
+        let estimate = fast.fixed_effects[0].dist.estimate;
+        assert!((estimate - dense).abs() < 1e-9, "{estimate} vs {dense}");
+        // Every draw's statistic matches the dense formula on that draw's assignment.
+        let p = prepare(&units);
+        let strata = Strata::new(&units.block_strata);
+        let all = strata.enumerate(1000).expect("C(2,1)^4 = 16 assignments");
+        assert_eq!(all.len(), 16);
+        for on_blocks in &all {
+            let mut out = Vec::new();
+            statistics(&p, on_blocks, &mut vec![0.0; p.width], &mut vec![0.0; p.scratch()], &mut out);
+            let dk: Vec<f64> = block.iter().map(|b| f64::from(u8::from(on_blocks.contains(b)))).collect();
+            let dkr = fe.residualize(&dk);
+            let denominator = dk.iter().zip(&dkr).map(|(a, b)| a * b).sum::<f64>();
+            if denominator.abs() < 1e-9 {
+                // Every region on in one week and off in the other: the assignment is a date
+                // effect, no contrast is left (the analysis counts such a draw as not extreme).
+                assert!(!out[0].is_finite() || out[0].abs() > 1e6, "{}", out[0]);
+                continue;
+            }
+            let expected = yr.iter().zip(&dk).map(|(a, b)| a * b).sum::<f64>() / denominator;
+            assert!((out[0] - expected).abs() < 1e-9, "{} vs {expected}", out[0]);
+        }
+        assert!(fast.fixed_effects[0].dist.exact);
+    }
+
     #[test]
     fn draws_do_not_depend_on_thread_count() {
         let n = 40;
@@ -388,6 +534,7 @@ mod tests {
             outcomes: vec![(0..n).map(|i| (i % 7) as f64 + if i % 3 == 0 { 2.0 } else { 0.0 }).collect()],
             on: (0..n).map(|i| i % 3 == 0).collect(),
             dow: (0..n).map(|i| i % 7).collect(),
+            day: (0..n).collect(),
             region: vec![0; n],
             block: (0..n).collect(),
             block_strata: (0..n).map(|i| (0, (i % 7) as u32)).collect(),

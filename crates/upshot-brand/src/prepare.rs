@@ -378,6 +378,7 @@ fn units(
         outcomes: vec![Vec::new(); 5],
         on: Vec::new(),
         dow: Vec::new(),
+        day: Vec::new(),
         region: Vec::new(),
         block: Vec::new(),
         block_strata: Vec::new(),
@@ -416,6 +417,7 @@ fn units(
             }
             units.on.push(on);
             units.dow.push(chrono::Datelike::weekday(&date).num_days_from_monday() as usize);
+            units.day.push(d);
             units.region.push(r);
             units.block.push(block);
             units.cluster.push(if grid.regional { d } else { block });
