@@ -48,6 +48,21 @@ pub struct Inference {
 }
 
 impl Units {
+    /// No units yet, with `outcomes` outcome series to fill.
+    pub fn empty(outcomes: usize) -> Units {
+        Units {
+            outcomes: vec![Vec::new(); outcomes],
+            on: Vec::new(),
+            dow: Vec::new(),
+            day: Vec::new(),
+            region: Vec::new(),
+            block: Vec::new(),
+            block_strata: Vec::new(),
+            cluster: Vec::new(),
+            previous_on: Vec::new(),
+        }
+    }
+
     /// The units of a time-only switchback: one outcome per schedule day, the
     /// schedule's blocks re-randomized within their start-weekday strata (as
     /// [`crate::design::design`] drew them), clustered by block.

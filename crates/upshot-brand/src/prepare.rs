@@ -374,17 +374,7 @@ fn units(
 ) -> (Vec<UnitRow>, Units, Vec<usize>) {
     let (first, days) = (grid.first, grid.days);
     let mut rows = Vec::new();
-    let mut units = Units {
-        outcomes: vec![Vec::new(); 5],
-        on: Vec::new(),
-        dow: Vec::new(),
-        day: Vec::new(),
-        region: Vec::new(),
-        block: Vec::new(),
-        block_strata: Vec::new(),
-        cluster: Vec::new(),
-        previous_on: Vec::new(),
-    };
+    let mut units = Units::empty(5);
     let mut unit_rows = Vec::new();
     let mut block_ids: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut washout_rows = 0u64;

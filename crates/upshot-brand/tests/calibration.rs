@@ -89,17 +89,7 @@ fn region_test(seed: u64, effect: f64) -> Units {
     let schedule = design(&DesignParams { start, days, regions: names, block_days: 1, washout_days: 0, seed });
     let mut rng = upshot_stats::rng::stream(seed, "calibration-region-outcomes", 0);
     let shocks: Vec<f64> = (0..days).map(|_| rng.random_range(0.5..1.8)).collect();
-    let mut units = Units {
-        outcomes: vec![Vec::new()],
-        on: Vec::new(),
-        dow: Vec::new(),
-        day: Vec::new(),
-        region: Vec::new(),
-        block: Vec::new(),
-        block_strata: Vec::new(),
-        cluster: Vec::new(),
-        previous_on: Vec::new(),
-    };
+    let mut units = Units::empty(1);
     for (i, row) in schedule.iter().enumerate() {
         let (r, d) = (i / days, i % days);
         let base = (6.0 + 2.0 * r as f64) * shocks[d];
