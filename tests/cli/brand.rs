@@ -160,3 +160,55 @@ fn a_brand_test_that_cannot_tell_says_how_long_a_test_would() {
     let (again, _) = case.result();
     assert_eq!(again.decisions[0].reason, decision.reason);
 }
+
+#[test]
+fn brand_test_design_simulates_region_designs_on_each_region_s_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let orders = dir.path().join("orders.parquet");
+    let mut frame = read(&sample("orders"));
+    let regions: Vec<&str> = (0..frame.height()).map(|i| ["north", "south", "west"][i % 3]).collect();
+    frame.with_column(Column::new("region".into(), regions)).expect("region");
+    write(&orders, &mut frame);
+    let schedule = dir.path().join("schedule.parquet");
+    let reports = dir.path().join("reports");
+    let args = |regions: &str| {
+        vec![
+            "--days".to_string(),
+            "28".into(),
+            "--regions".into(),
+            regions.into(),
+            "--out".into(),
+            schedule.display().to_string(),
+            "--history".into(),
+            orders.display().to_string(),
+            "--report-out".into(),
+            reports.display().to_string(),
+            "--simulations".into(),
+            "60".into(),
+            "--draws".into(),
+            "200".into(),
+        ]
+    };
+    let run = |regions: &str| {
+        let owned = args(regions);
+        design(&owned.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let output = run("north,south,west");
+    assert!(output.status.success(), "{}", text(&output));
+    let said = text(&output);
+    assert!(said.contains("28 days, blocks of 1: detects") && said.contains("purchases a region-day"), "{said}");
+    let power = std::fs::read_to_string(reports.join("brand-test-design/summary.md")).expect("summary");
+    assert!(power.contains("in each of 3 regions"), "{power}");
+    // A region the history does not have: named, with the ones it has.
+    let missing = run("north,east");
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("`east`") && text(&missing).contains("north, south, west"), "{}", text(&missing));
+    // The sample's orders have no region: said before any file is written.
+    std::fs::remove_file(&schedule).expect("schedule written");
+    let mut args = args("north,south");
+    args[7] = sample("orders").display().to_string();
+    let output = design(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("the orders name no region at all"), "{}", text(&output));
+    assert!(!schedule.exists());
+}

@@ -57,28 +57,17 @@ pub enum Sizing {
     Days(usize),
     /// Not even six times the current length would.
     LongerThan(usize),
-    /// A region design: size it with `upshot brand-test design --history`.
-    Regional,
 }
 
-/// Sizes a longer test (see [`Sizing`]). `series` is the test's daily outcome from `start`,
-/// washout days included, with the effect removed.
-pub fn sizing(
-    start: chrono::NaiveDate,
-    series: &[f64],
-    block_days: usize,
-    regional: bool,
-    break_even_per_unit: f64,
-    seed: u64,
-) -> Sizing {
-    if regional {
-        return Sizing::Regional;
-    }
-    let lengths = crate::power::multiples(series.len(), block_days);
+/// Sizes a longer test (see [`Sizing`]). `series` holds the test's daily outcome from `start`
+/// per region (one series for a time-only test), washout days included, with the effect removed.
+pub fn sizing(start: chrono::NaiveDate, series: &[&[f64]], block_days: usize, break_even_per_unit: f64, seed: u64) -> Sizing {
+    let days = series.first().map_or(0, |s| s.len());
+    let lengths = crate::power::multiples(days, block_days);
     let params = crate::power::sizing_params(lengths, block_days, break_even_per_unit, seed);
     match crate::power::days_to_detect(start, series, &params) {
         Some(days) => Sizing::Days(days),
-        None => Sizing::LongerThan(6 * series.len()),
+        None => Sizing::LongerThan(6 * days),
     }
 }
 
@@ -101,11 +90,11 @@ mod tests {
     }
 
     #[test]
-    fn region_tests_are_sized_by_the_design_command() {
+    fn flat_days_detect_any_effect_at_the_current_length() {
         let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
-        assert_eq!(sizing(start, &[10.0; 28], 1, true, 2.0, 1), Sizing::Regional);
-        // Flat days: any effect is detected at the current length.
-        assert_eq!(sizing(start, &[10.0; 28], 1, false, 2.0, 1), Sizing::Days(28));
-        assert_eq!(sizing(start, &[10.0; 28], 1, false, 0.0, 1), Sizing::LongerThan(168));
+        let flat = [10.0; 28];
+        assert_eq!(sizing(start, &[&flat], 1, 2.0, 1), Sizing::Days(28));
+        assert_eq!(sizing(start, &[&flat, &flat, &flat], 1, 2.0, 1), Sizing::Days(28));
+        assert_eq!(sizing(start, &[&flat], 1, 0.0, 1), Sizing::LongerThan(168));
     }
 }

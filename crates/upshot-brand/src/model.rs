@@ -67,26 +67,38 @@ impl Units {
     /// schedule's blocks re-randomized within their start-weekday strata (as
     /// [`crate::design::design`] drew them), clustered by block.
     pub fn switchback(schedule: &[crate::design::ScheduleRow], outcome: Vec<f64>, block_days: usize) -> Units {
+        Units::from_schedule(schedule, outcome, schedule.len(), block_days)
+    }
+
+    /// The units of a schedule as [`crate::design::design`] writes it (region by region, `days`
+    /// days each), one outcome per row: blocks re-randomized within their region and start-weekday
+    /// strata, clustered by block in a time-only test and by day in a region design.
+    pub fn from_schedule(schedule: &[crate::design::ScheduleRow], outcome: Vec<f64>, days: usize, block_days: usize) -> Units {
         use chrono::Datelike;
-        let days = schedule.len();
-        let block: Vec<usize> = (0..days).map(|d| d / block_days.max(1)).collect();
-        let block_strata = (0..days.div_ceil(block_days.max(1)))
+        let block_days = block_days.max(1);
+        let days = days.max(1);
+        let regions = schedule.len() / days;
+        let per_region = days.div_ceil(block_days);
+        let mut units = Units::empty(0);
+        units.outcomes = vec![outcome];
+        for (i, row) in schedule.iter().enumerate() {
+            let (r, d) = (i / days, i % days);
+            units.on.push(row.brand_on);
+            units.dow.push(row.date.weekday().num_days_from_monday() as usize);
+            units.day.push(d);
+            units.region.push(r);
+            units.block.push(r * per_region + d / block_days);
+            units.cluster.push(if regions > 1 { d } else { d / block_days });
+            units.previous_on.push(d.checked_sub(1).map(|_| schedule[i - 1].brand_on));
+        }
+        units.block_strata = (0..regions * per_region)
             .map(|b| {
-                let start = schedule[b * block_days.max(1)].date;
-                crate::design::stratum_of(0, start, block_days, crate::design::Balance::Weekday)
+                let (r, k) = (b / per_region, b % per_region);
+                let start = schedule[r * days + k * block_days].date;
+                crate::design::stratum_of(r, start, block_days, crate::design::Balance::Weekday)
             })
             .collect();
-        Units {
-            outcomes: vec![outcome],
-            on: schedule.iter().map(|r| r.brand_on).collect(),
-            dow: schedule.iter().map(|r| r.date.weekday().num_days_from_monday() as usize).collect(),
-            day: (0..days).collect(),
-            region: vec![0; days],
-            block: block.clone(),
-            block_strata,
-            cluster: block,
-            previous_on: (0..days).map(|d| d.checked_sub(1).map(|y| schedule[y].brand_on)).collect(),
-        }
+        units
     }
 
     /// Number of units.

@@ -59,7 +59,9 @@ pub struct PowerRow {
     pub test_days: usize,
     /// Block length in days.
     pub block_days: usize,
-    /// Mean daily purchases over the simulated windows.
+    /// Regions (1: a time-only switchback).
+    pub regions: usize,
+    /// Mean daily purchases (per region) over the simulated windows.
     pub baseline: f64,
     /// Assignments the design can draw.
     pub assignments: f64,
@@ -79,10 +81,14 @@ pub struct PowerRow {
     pub exact: bool,
 }
 
-/// The strata of a time-only schedule of `days` days in `block_days`-day blocks from `start`.
-fn strata(start: NaiveDate, days: usize, block_days: usize) -> Strata {
-    let blocks: Vec<(usize, u32)> = (0..days.div_ceil(block_days))
-        .map(|b| stratum_of(0, start + chrono::Days::new((b * block_days) as u64), block_days, Balance::Weekday))
+/// The strata of a schedule of `days` days in `block_days`-day blocks from `start`, in `regions`
+/// regions (1: time-only).
+pub fn strata(start: NaiveDate, days: usize, block_days: usize, regions: usize) -> Strata {
+    let blocks: Vec<(usize, u32)> = (0..regions.max(1))
+        .flat_map(|r| {
+            (0..days.div_ceil(block_days))
+                .map(move |b| stratum_of(r, start + chrono::Days::new((b * block_days) as u64), block_days, Balance::Weekday))
+        })
         .collect();
     Strata::new(&blocks)
 }
@@ -126,29 +132,44 @@ fn empty() -> RandomizationDist {
 
 /// Simulates every (test length, block length) pair on `history` (one value per day from `start`).
 pub fn simulate(start: NaiveDate, history: &[f64], params: &PowerParams) -> Vec<PowerRow> {
+    simulate_regions(start, &[history], params)
+}
+
+/// Simulates region x day designs: `histories` holds one daily series per region, all from
+/// `start` and of one length; the analysis's date and region fixed effects, blocks balanced per
+/// region and start weekday. One region is a time-only switchback. The effect is per on-region-day.
+pub fn simulate_regions(start: NaiveDate, histories: &[&[f64]], params: &PowerParams) -> Vec<PowerRow> {
     let mut rows = Vec::new();
+    let length = histories.iter().map(|h| h.len()).min().unwrap_or(0);
+    if histories.is_empty() {
+        return rows;
+    }
+    let history: Vec<&[f64]> = histories.iter().map(|h| &h[..length]).collect();
     for &test_days in &params.test_lengths {
-        if test_days > history.len() {
+        if test_days > length {
             continue;
         }
         for &block_days in &params.block_lengths {
             if block_days == 0 || block_days * 2 > test_days {
                 continue;
             }
-            rows.push(simulate_design(start, history, test_days, block_days, params));
+            rows.push(simulate_design(start, &history, test_days, block_days, params));
         }
     }
     rows
 }
 
-fn simulate_design(start: NaiveDate, history: &[f64], test_days: usize, block_days: usize, params: &PowerParams) -> PowerRow {
-    let design_strata = strata(start, test_days, block_days);
+fn simulate_design(start: NaiveDate, history: &[&[f64]], test_days: usize, block_days: usize, params: &PowerParams) -> PowerRow {
+    let regions = history.len();
+    let length = history[0].len();
+    let design_strata = strata(start, test_days, block_days, regions);
     let assignments = design_strata.assignments();
     let smallest_p = design_strata.smallest_p();
     let mut row = PowerRow {
         test_days,
         block_days,
-        baseline: history.iter().sum::<f64>() / history.len().max(1) as f64,
+        regions,
+        baseline: history.iter().map(|h| h.iter().sum::<f64>()).sum::<f64>() / (length * regions).max(1) as f64,
         assignments,
         smallest_p,
         mde: None,
@@ -161,7 +182,7 @@ fn simulate_design(start: NaiveDate, history: &[f64], test_days: usize, block_da
     if smallest_p > params.alpha {
         row.refusal = Some(format!(
             "{} blocks give only {} possible assignments: the smallest p-value the test can reach is {}, above alpha {}",
-            test_days.div_ceil(block_days),
+            test_days.div_ceil(block_days) * regions,
             number(assignments, 0),
             number(smallest_p, 3),
             params.alpha
@@ -173,12 +194,12 @@ fn simulate_design(start: NaiveDate, history: &[f64], test_days: usize, block_da
         .into_par_iter()
         .map(|s| {
             let mut rng = upshot_stats::rng::stream(params.seed, "brand-power", design_id << 32 | s as u64);
-            let offset = rng.random_range(0..=history.len() - test_days);
-            let window = &history[offset..offset + test_days];
+            let offset = rng.random_range(0..=length - test_days);
+            let window: Vec<f64> = history.iter().flat_map(|h| h[offset..offset + test_days].iter().copied()).collect();
             let schedule = design(&DesignParams {
                 start: start + chrono::Days::new(offset as u64),
                 days: test_days,
-                regions: vec![None],
+                regions: if regions == 1 { vec![None] } else { (0..regions).map(|r| Some(r.to_string())).collect() },
                 block_days,
                 washout_days: 0,
                 seed: rng.random(),
@@ -187,11 +208,12 @@ fn simulate_design(start: NaiveDate, history: &[f64], test_days: usize, block_da
                 .iter()
                 .map(|r| if r.brand_on { rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng) } else { 0.0 })
                 .collect();
-            let mut units = Units::switchback(&schedule, window.to_vec(), block_days);
+            let mean = window.iter().sum::<f64>() / window.len() as f64;
+            let mut units = Units::from_schedule(&schedule, window, test_days, block_days);
             units.outcomes.push(noise);
             let mut dists = fixed_effects_test(&units, params.draws, &mut rng).into_iter();
             let (history, noise) = (dists.next().unwrap_or_else(empty), dists.next().unwrap_or_else(empty));
-            (window.iter().sum::<f64>() / test_days as f64, SimulatedTest { history, noise })
+            (mean, SimulatedTest { history, noise })
         })
         .collect();
     row.baseline = results.iter().map(|(b, _)| b).sum::<f64>() / results.len().max(1) as f64;
@@ -257,15 +279,17 @@ pub fn multiples(current_days: usize, block_days: usize) -> Vec<usize> {
         .collect()
 }
 
-/// The shortest of `params.test_lengths` in which a time-only switchback with blocks of
+/// The shortest of `params.test_lengths` in which a switchback with blocks of
 /// `params.block_lengths[0]` days detects `params.effect` with `params.power`, simulated on
-/// `series` (daily new customers from `start`, with any measured effect removed). Lengths are
+/// `series` (daily new customers from `start`, one series per region, with any measured effect
+/// removed; one series for a time-only test). Lengths are
 /// tried in ascending order and the search stops at the first that reaches the power. A series
 /// shorter than the longest length plus half a year is extended by whole weeks drawn from it at
 /// random (seeded), each kept on its weekdays. `None` when no length reaches the power, no
 /// effect was given or the series has no full week.
-pub fn days_to_detect(start: NaiveDate, series: &[f64], params: &PowerParams) -> Option<usize> {
-    let weeks = series.len() / 7;
+pub fn days_to_detect(start: NaiveDate, series: &[&[f64]], params: &PowerParams) -> Option<usize> {
+    let length = series.iter().map(|s| s.len()).min().unwrap_or(0);
+    let weeks = length / 7;
     let effect = params.effect?;
     let block_days = *params.block_lengths.first()?;
     if weeks == 0 || !(effect.is_finite() && effect > 0.0) || block_days == 0 {
@@ -275,14 +299,18 @@ pub fn days_to_detect(start: NaiveDate, series: &[f64], params: &PowerParams) ->
     lengths.sort_unstable();
     let longest = lengths.last().copied().unwrap_or(0);
     let mut rng = upshot_stats::rng::stream(params.seed, "brand-sizing-history", 0);
-    let mut history: Vec<f64> = series[..weeks * 7].to_vec();
-    while history.len() < longest + 182 {
+    // The same weeks in every region, so shocks the regions share stay shared.
+    let mut history: Vec<Vec<f64>> = series.iter().map(|s| s[..weeks * 7].to_vec()).collect();
+    while history[0].len() < longest + 182 {
         let week = rng.random_range(0..weeks);
-        history.extend_from_slice(&series[week * 7..week * 7 + 7]);
+        for (h, s) in history.iter_mut().zip(series) {
+            h.extend_from_slice(&s[week * 7..week * 7 + 7]);
+        }
     }
+    let slices: Vec<&[f64]> = history.iter().map(Vec::as_slice).collect();
     lengths.into_iter().find(|&days| {
         let one = PowerParams { test_lengths: vec![days], block_lengths: vec![block_days], ..params.clone() };
-        days_needed(&simulate(start, &history, &one), block_days, params.power).is_some()
+        days_needed(&simulate_regions(start, &slices, &one), block_days, params.power).is_some()
     })
 }
 
@@ -299,6 +327,11 @@ pub fn sizing_params(lengths: Vec<usize>, block_days: usize, effect: f64, seed: 
         effect: Some(effect),
         seed,
     }
+}
+
+/// What the effect is counted per: a day, or a region-day in a region design.
+pub fn unit_word(regions: usize) -> &'static str {
+    if regions > 1 { "region-day" } else { "day" }
 }
 
 /// The power table and chart for the design report.
@@ -366,11 +399,13 @@ pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams) -> 
         .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.test_days.cmp(&b.0.test_days)));
     let title = match best {
         Some((best, share)) => format!(
-            "A {}-day test with {}-day blocks detects a {} lift ({} purchases a day)",
+            "A {}-day test with {}-day blocks{} detects a {} lift ({} purchases a {})",
             best.test_days,
             best.block_days,
+            if best.regions > 1 { format!(" in {} regions", best.regions) } else { String::new() },
             percent(share),
-            number(best.mde.unwrap_or(f64::NAN), 1)
+            number(best.mde.unwrap_or(f64::NAN), 1),
+            unit_word(best.regions)
         ),
         None => "No simulated design can detect an effect: too little history or too few blocks".into(),
     };
@@ -392,29 +427,79 @@ pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams) -> 
 
 /// New customers per day from an orders frame, zero-filled, with the first day.
 pub fn daily_new_customers(orders: &polars::prelude::DataFrame) -> Result<(NaiveDate, Vec<f64>), crate::BrandError> {
+    let (start, mut series) = daily_by(orders, None)?;
+    Ok((start, series.pop().unwrap_or_default()))
+}
+
+/// New customers per day in each of `regions` (the orders' `region` column), zero-filled, over
+/// one span of days (the first to the last new customer of any of them), with the first day. A
+/// region no new customer names is an error that lists the regions the orders have.
+pub fn daily_new_customers_by_region(
+    orders: &polars::prelude::DataFrame,
+    regions: &[String],
+) -> Result<(NaiveDate, Vec<Vec<f64>>), crate::BrandError> {
+    daily_by(orders, Some(regions))
+}
+
+fn daily_by(
+    orders: &polars::prelude::DataFrame,
+    regions: Option<&[String]>,
+) -> Result<(NaiveDate, Vec<Vec<f64>>), crate::BrandError> {
     use polars::prelude::*;
+    let read = crate::BrandError::polars("read dates");
     let firsts = upshot_data::derive::new_customers(orders).map_err(crate::BrandError::polars("find new customers"))?;
+    let region_expr = if regions.is_some() { col("region").cast(DataType::String) } else { lit(NULL).cast(DataType::String) };
     let days = firsts
         .lazy()
-        .select([col("paid_at").cast(DataType::Date).cast(DataType::Int32).alias("d")])
+        .select([col("paid_at").cast(DataType::Date).cast(DataType::Int32).alias("d"), region_expr.alias("r")])
         .collect()
-        .map_err(crate::BrandError::polars("read dates"))?;
-    let days: Vec<i32> = days
+        .map_err(read)?;
+    let d: Vec<Option<i32>> = days
         .column("d")
         .map_err(crate::BrandError::polars("read dates"))?
         .i32()
         .map_err(crate::BrandError::polars("read dates"))?
         .iter()
-        .flatten()
         .collect();
-    let first = days.iter().copied().min().unwrap_or(0);
-    let last = days.iter().copied().max().unwrap_or(0);
-    let mut daily = vec![0.0; (last - first + 1).max(0) as usize];
-    for d in days {
-        daily[(d - first) as usize] += 1.0;
+    let r: Vec<Option<String>> = days
+        .column("r")
+        .map_err(crate::BrandError::polars("read regions"))?
+        .str()
+        .map_err(crate::BrandError::polars("read regions"))?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect();
+    let index = |region: &Option<String>| -> Option<usize> {
+        match regions {
+            None => Some(0),
+            Some(names) => region.as_ref().and_then(|v| names.iter().position(|n| n == v)),
+        }
+    };
+    let picked: Vec<(i32, usize)> = d.iter().zip(&r).filter_map(|(day, region)| Some(((*day)?, index(region)?))).collect();
+    let series_count = regions.map_or(1, <[String]>::len);
+    if let Some(names) = regions {
+        let missing: Vec<&String> =
+            names.iter().enumerate().filter(|(i, _)| !picked.iter().any(|(_, r)| r == i)).map(|(_, n)| n).collect();
+        if !missing.is_empty() {
+            let mut known: Vec<String> = r.iter().flatten().cloned().collect();
+            known.sort();
+            known.dedup();
+            known.truncate(12);
+            return Err(crate::BrandError::Params(format!(
+                "no new customer in the history's `region` column is in {}: the orders name {}",
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                if known.is_empty() { "no region at all".to_string() } else { known.join(", ") }
+            )));
+        }
+    }
+    let first = picked.iter().map(|(d, _)| *d).min().unwrap_or(0);
+    let last = picked.iter().map(|(d, _)| *d).max().unwrap_or(0);
+    let mut series = vec![vec![0.0; (last - first + 1).max(0) as usize]; series_count];
+    for (day, region) in picked {
+        series[region][(day - first) as usize] += 1.0;
     }
     let start = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(first));
-    Ok((start, daily))
+    Ok((start, series))
 }
 
 #[cfg(test)]
@@ -472,7 +557,8 @@ mod tests {
     fn a_test_is_sized_from_its_own_days() {
         let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
         let days: Vec<f64> = history()[..56].to_vec();
-        let sized = |series: &[f64], effect: f64| days_to_detect(start, series, &sizing_params(multiples(56, 1), 1, effect, 3));
+        let sized =
+            |series: &[f64], effect: f64| days_to_detect(start, &[series], &sizing_params(multiples(56, 1), 1, effect, 3));
         // A large effect is detected in the test's own length, a small one needs longer.
         let big = sized(&days, 6.0).expect("sized");
         let small = sized(&days, 2.0).expect("sized");

@@ -253,12 +253,18 @@ fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currenc
             money(-profit_per_month, currency)
         ),
         _ => {
-            // The test's days with the estimated effect removed: what a longer test would see under no effect.
-            let series: Vec<f64> =
-                test.rows.iter().map(|r| r.outcomes[0] - if r.brand_on { econ.per_unit.0 } else { 0.0 }).collect();
+            // The test's days with the estimated effect removed, per region (rows are region by
+            // region): what a longer test would see under no effect.
+            let regions = if test.regional { test.units.region.iter().max().map_or(1, |r| r + 1) } else { 1 };
+            let so_far = test.rows.len() / regions.max(1);
+            let series: Vec<Vec<f64>> = test
+                .rows
+                .chunks(so_far.max(1))
+                .map(|rows| rows.iter().map(|r| r.outcomes[0] - if r.brand_on { econ.per_unit.0 } else { 0.0 }).collect())
+                .collect();
+            let slices: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
             let start = test.rows.first().map(|r| r.date).unwrap_or_default();
-            let sizing = crate::decide::sizing(start, &series, test.block_days, test.regional, econ.break_even_per_unit, seed);
-            let so_far = test.rows.len();
+            let sizing = crate::decide::sizing(start, &slices, test.block_days, econ.break_even_per_unit, seed);
             let longer = match sizing {
                 Sizing::Days(days) if days <= so_far => format!(
                     "this test's {so_far} days already tell an effect of break-even size ({} purchases a {unit_word}) from none with {:.0}% power, but the estimate sits near break-even, where no length settles the call for sure; a second test of {so_far} days would narrow the interval by about 30%",
@@ -276,9 +282,6 @@ fn decision(test: &TestData, params: &Params, e: &Estimates, call: Call, currenc
                     number(econ.break_even_per_unit, 1),
                     TARGET_POWER * 100.0
                 ),
-                Sizing::Regional => {
-                    "size a longer region test with `upshot brand-test design --regions ... --history`".to_string()
-                }
             };
             format!(
                 "iCPA {icpa_text} vs break-even {}: the test cannot yet tell at {:.0}% confidence (P(wrong call) {}); {longer}",

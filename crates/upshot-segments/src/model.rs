@@ -174,7 +174,7 @@ fn brand_tests(
             let target = params.target_cac.of(&channel)?;
             let effect = cost / days / target;
             let power = upshot_brand::power::sizing_params(BRAND_TEST_LENGTHS.to_vec(), 1, effect, seed);
-            let needed = upshot_brand::power::days_to_detect(window.0, daily, &power);
+            let needed = upshot_brand::power::days_to_detect(window.0, &[daily], &power);
             Some(BrandSizing { channel, spend_per_day: cost / days, target, effect, days: needed })
         })
         .collect()

@@ -40,7 +40,6 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
         washout_days: args.washout_days,
         seed: args.seed,
     };
-    let rows = draw_schedule(&params);
     let strata = {
         let blocks = args.days.div_ceil(args.block_days);
         let keys: Vec<(usize, u32)> = (0..params.regions.len())
@@ -62,6 +61,11 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
             strata.smallest_p()
         )));
     }
+    // The power report first: a history it cannot use stops the command before any file is written.
+    if let Some(history) = &args.history {
+        power_report(history, args, printer)?;
+    }
+    let rows = draw_schedule(&params);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let polars_error =
         |source| DataError::Polars { file: args.out.display().to_string(), context: "cannot build the schedule".into(), source };
@@ -87,9 +91,6 @@ pub fn design(args: &DesignArgs, printer: &Printer) -> Result<(), CliError> {
         rows.len() - on - off,
         args.seed
     ));
-    if let Some(history) = &args.history {
-        power_report(history, args, printer)?;
-    }
     Ok(())
 }
 
@@ -114,7 +115,22 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
     };
     let dataset = validate_config(&config, Mode::Load, &upshot_data::NoProgress)?;
     let orders = dataset.get(TableKind::Orders).ok_or(CliError::Usage("history has no orders".into()))?;
-    let (start, daily) = upshot_brand::power::daily_new_customers(&orders.frame)?;
+    let (start, series) = if args.regions.is_empty() {
+        let (start, daily) = upshot_brand::power::daily_new_customers(&orders.frame)?;
+        (start, vec![daily])
+    } else {
+        if orders.frame.column("region").is_err() {
+            return Err(CliError::Usage(format!(
+                "--regions with --history needs a `region` column in {}: the power of a region design is simulated on each region's own days",
+                history.display()
+            )));
+        }
+        upshot_brand::power::daily_new_customers_by_region(&orders.frame, &args.regions).map_err(|e| match e {
+            upshot_data::AnalysisError::Params(message) => CliError::Usage(format!("{}: {message}", history.display())),
+            other => other.into(),
+        })?
+    };
+    let daily = &series[0];
     let params = power::PowerParams {
         test_lengths: vec![28, 42, 56, 84, 112, 168, 224],
         block_lengths: vec![1, 2, 7],
@@ -125,15 +141,17 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         effect: args.effect,
         seed: args.seed,
     };
-    let rows = power::simulate(start, &daily, &params);
+    let slices: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+    let rows = power::simulate_regions(start, &slices, &params);
     let (table, chart) = power::present(&rows, daily.len(), &params);
     for row in &rows {
         match (row.mde, &row.refusal) {
             (Some(mde), _) => printer.out(&format!(
-                "  {:>3} days, blocks of {}: detects {:.1} purchases a day ({:.1}% of {:.1}){}",
+                "  {:>3} days, blocks of {}: detects {:.1} purchases a {} ({:.1}% of {:.1}){}",
                 row.test_days,
                 row.block_days,
                 mde,
+                power::unit_word(row.regions),
                 100.0 * mde / row.baseline,
                 row.baseline,
                 row.power_at_effect
@@ -152,11 +170,13 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         for block_days in &params.block_lengths {
             match power::days_needed(&rows, *block_days, args.power) {
                 Some(days) => printer.out(&format!(
-                    "  to detect {effect} purchases a day with {:.0}% power in blocks of {block_days}: {days} days",
+                    "  to detect {effect} purchases a {} with {:.0}% power in blocks of {block_days}: {days} days",
+                    power::unit_word(series.len()),
                     100.0 * args.power
                 )),
                 None => printer.out(&format!(
-                    "  to detect {effect} purchases a day with {:.0}% power in blocks of {block_days}: more than the {} days simulated (or more history)",
+                    "  to detect {effect} purchases a {} with {:.0}% power in blocks of {block_days}: more than the {} days simulated (or more history)",
+                    power::unit_word(series.len()),
                     100.0 * args.power,
                     rows.iter().filter(|r| r.block_days == *block_days).map(|r| r.test_days).max().unwrap_or(0)
                 )),
@@ -166,8 +186,13 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
     let analysis = Analysis {
         headline: chart.title.clone(),
         context: vec![format!(
-            "Power by simulation on {} days of daily new customers from {}: {} simulated tests per design, each a window of the history with a schedule drawn by the real design (blocks balanced by start weekday) and the fixed-effects re-randomization test the analysis runs ({} draws, or every assignment when a design has fewer); designs whose smallest attainable p-value is above alpha get no detectable effect.",
+            "Power by simulation on {} days of daily new customers{} from {}: {} simulated tests per design, each a window of the history with a schedule drawn by the real design (blocks balanced by start weekday) and the fixed-effects re-randomization test the analysis runs ({} draws, or every assignment when a design has fewer); designs whose smallest attainable p-value is above alpha get no detectable effect.",
             daily.len(),
+            if series.len() > 1 {
+                format!(" in each of {} regions (date and region fixed effects, as the analysis)", series.len())
+            } else {
+                String::new()
+            },
             history.display(),
             args.simulations,
             args.draws
