@@ -61,6 +61,11 @@ fn brand_test_bad_inputs_are_named() {
 
     let bad_param = brand_case("draws = 500\nmargins = 0.3", |_| {});
     assert_run_fails(&bad_param, 2, &["margins"]);
+
+    let lag_on_a_time_only_test = brand_case("draws = 500\ncovariate_lag_days = 364", |_| {});
+    assert_run_fails(&lag_on_a_time_only_test, 2, &["`covariate_lag_days` adjusts region designs", "time-only schedule"]);
+    let odd_lag = brand_case("draws = 500\ncovariate_lag_days = 30", |_| {});
+    assert_run_fails(&odd_lag, 2, &["`covariate_lag_days` must be a whole number of weeks"]);
 }
 
 /// `upshot brand-test design --start 2026-03-02` with `args`.
@@ -211,4 +216,42 @@ fn brand_test_design_simulates_region_designs_on_each_region_s_days() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(text(&output).contains("the orders name no region at all"), "{}", text(&output));
     assert!(!schedule.exists());
+}
+
+/// The sample's test as a two-region design: north as scheduled, south the mirror, orders and
+/// spend split between the regions by row.
+fn two_regions(dir: &Path) {
+    let by_row = |frame: &mut DataFrame| {
+        let regions: Vec<&str> = (0..frame.height()).map(|i| if i % 2 == 0 { "north" } else { "south" }).collect();
+        frame.with_column(Column::new("region".into(), regions)).expect("region");
+    };
+    for table in ["orders", "spend"] {
+        let mut frame = read(&sample(table));
+        by_row(&mut frame);
+        write(&dir.join(format!("{table}.parquet")), &mut frame);
+    }
+    let schedule = read(&sample("brand_schedule"));
+    let north = schedule.clone().lazy().with_column(lit("north").alias("region"));
+    let south = schedule.lazy().with_columns([lit("south").alias("region"), col("brand_on").not().alias("brand_on")]);
+    let mut both = concat([north, south], UnionArgs::default()).expect("concat").collect().expect("collect");
+    write(&dir.join("brand_schedule.parquet"), &mut both);
+}
+
+#[test]
+fn a_region_test_takes_each_region_s_earlier_days_as_a_covariate() {
+    let plain = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 500", two_regions);
+    let adjusted = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 500\ncovariate_lag_days = 56", two_regions);
+    let (plain, _) = plain.result();
+    let (result, out) = adjusted.result();
+    assert_rows_accounted(&result);
+    // The 56 days before the test are used for the covariate, no longer excluded.
+    let lagged = excluded_in(&plain, "orders", "outside_test_window") - excluded_in(&result, "orders", "outside_test_window");
+    assert!(lagged > 100, "{lagged} orders moved from outside_test_window to the covariate");
+    let summary = std::fs::read_to_string(out.join("case/summary.md")).expect("summary");
+    assert!(summary.contains("date and region fixed effects and each region's new customers 56 days earlier"), "{summary}");
+    let effect = headline(&result, "incremental_purchases_per_unit");
+    assert!(effect.ci_low.is_some() && effect.estimate.is_finite());
+    // Shorter than the test: a lagged day would fall inside it.
+    let short = brand_case("brand_campaigns = [\"brand_search\"]\ndraws = 500\ncovariate_lag_days = 28", two_regions);
+    assert_run_fails(&short, 2, &["`covariate_lag_days = 28` is shorter than the test (56 days)"]);
 }

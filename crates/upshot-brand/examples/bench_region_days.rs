@@ -107,11 +107,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tables.insert(TableKind::Schedule, loaded(TableKind::Schedule, schedule_frame, BTreeMap::new()));
     let data = Dataset { tables, stages: Vec::new(), currency: "USD".into() };
     println!("built {regions} regions x {days} days ({orders_rows} orders) in {:.2?}", built.elapsed());
-    let params = Params { brand_campaigns: vec!["brand_search".into()], draws, level: 0.95, margin: 1.0, break_even_cpa: None };
+    let params = Params {
+        brand_campaigns: vec!["brand_search".into()],
+        draws,
+        level: 0.95,
+        margin: 1.0,
+        break_even_cpa: None,
+        covariate_lag_days: 0,
+    };
     if std::env::var_os("UPSHOT_BENCH_SPLIT").is_some() {
         let matcher = upshot_analysis::params::brand_matcher(&params.brand_campaigns)?;
         let timer = Instant::now();
-        let test = upshot_brand::prepare::assemble(&data, &matcher)?;
+        let test = upshot_brand::prepare::assemble(&data, &matcher, 0)?;
         println!("  assemble {:.2?}", timer.elapsed());
         let timer = Instant::now();
         let inference = upshot_brand::model::rerandomize(&test.units, draws, 42);

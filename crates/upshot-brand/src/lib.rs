@@ -59,7 +59,7 @@ impl Kind for BrandTest {
     /// A pure function of the validated tables, the params and the seed.
     fn run(data: &Dataset, params: &Params, seed: Seed) -> Result<Outcome, AnalysisError> {
         let matcher = upshot_analysis::params::brand_matcher(&params.brand_campaigns)?;
-        let test = prepare::assemble(data, &matcher)?;
+        let test = prepare::assemble(data, &matcher, params.covariate_lag_days)?;
         let inference = model::rerandomize(&test.units, params.draws, seed.0);
         let analysis = present::build(&test, &inference, params, &data.currency, seed.0);
         Ok(Outcome { analysis, exclusions: test.exclusions })
@@ -74,6 +74,7 @@ struct RawParams {
     level: Option<f64>,
     margin: Option<f64>,
     break_even_cpa: Option<f64>,
+    covariate_lag_days: Option<usize>,
 }
 
 /// `[params]` of `kind = "brand-test"`, with documented defaults.
@@ -89,6 +90,9 @@ pub struct Params {
     pub margin: f64,
     /// Break-even CPA [average revenue per purchase x margin].
     pub break_even_cpa: Option<f64>,
+    /// A region design's covariate (CUPED-style): each unit's region's new customers this many
+    /// days earlier, e.g. 364 for last year's same weekday; at least the test's length \[0: none\].
+    pub covariate_lag_days: usize,
 }
 
 impl Params {
@@ -101,7 +105,14 @@ impl Params {
             level: raw.level.unwrap_or(0.95),
             margin: raw.margin.unwrap_or(1.0),
             break_even_cpa: raw.break_even_cpa,
+            covariate_lag_days: raw.covariate_lag_days.unwrap_or(0),
         };
+        if params.covariate_lag_days != 0 && !(params.covariate_lag_days.is_multiple_of(7) && params.covariate_lag_days <= 728) {
+            return Err(BrandError::Params(
+                "`covariate_lag_days` must be a whole number of weeks up to 728 (364: last year's same weekday), or 0 for none"
+                    .into(),
+            ));
+        }
         if params.brand_campaigns.is_empty() {
             return Err(BrandError::Params("`brand_campaigns` must list at least one pattern".into()));
         }

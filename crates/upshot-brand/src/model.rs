@@ -29,6 +29,9 @@ pub struct Units {
     pub cluster: Vec<usize>,
     /// Yesterday's state per unit (same region), when yesterday was in the test.
     pub previous_on: Vec<Option<bool>>,
+    /// A pre-period covariate per unit (CUPED-style adjustment), fixed before the assignment:
+    /// the regression then also holds it, which leaves re-randomization exact.
+    pub covariate: Option<Vec<f64>>,
 }
 
 /// What one estimator found for one outcome.
@@ -60,6 +63,7 @@ impl Units {
             block_strata: Vec::new(),
             cluster: Vec::new(),
             previous_on: Vec::new(),
+            covariate: None,
         }
     }
 
@@ -154,6 +158,23 @@ impl Units {
     }
 }
 
+/// The fixed effects' residuals of `v`, with the covariate's residual `mx` partialled out as
+/// well when there is one (Frisch-Waugh-Lovell: `M_x v = M v - (mx'Mv / mx'mx) mx`).
+fn residuals_with(fe: &FixedEffects, v: &[f64], mx: Option<&[f64]>) -> Vec<f64> {
+    let mv = fe.residualize(v);
+    match mx {
+        Some(mx) => {
+            let xx: f64 = mx.iter().map(|a| a * a).sum();
+            if xx <= 1e-12 {
+                return mv;
+            }
+            let coef = mx.iter().zip(&mv).map(|(a, b)| a * b).sum::<f64>() / xx;
+            mv.iter().zip(mx).map(|(v, x)| v - coef * x).collect()
+        }
+        None => mv,
+    }
+}
+
 /// A balanced region x day panel, for the closed form of the two-way projection:
 /// `D'PD = sum_t c_t^2 / R + sum_r c_r^2 / T - n1^2 / (R T)` with `c_t` the on-units of day `t`
 /// and `c_r` those of region `r` (the day and region projections commute on a balanced panel).
@@ -205,6 +226,10 @@ struct Prepared {
     units: f64,
     /// A balanced region design's closed form of `D'MD` (the dense quadratic otherwise).
     panel: Option<Panel>,
+    /// Outcome series.
+    outcomes: usize,
+    /// `x'Mx` of the covariate's fixed-effects residual (0 without a covariate).
+    covariate_norm: f64,
 }
 
 impl Prepared {
@@ -218,11 +243,16 @@ fn prepare(units: &Units) -> Prepared {
     let fe = units.fixed_effects();
     let blocks = units.block_strata.len();
     let outcomes = units.outcomes.len();
-    let width = 2 * outcomes + 3;
+    let mx: Option<Vec<f64>> = units.covariate.as_ref().map(|x| fe.residualize(x));
+    let covariate_norm = mx.as_ref().map_or(0.0, |m| m.iter().map(|v| v * v).sum());
+    let mx = mx.filter(|_| covariate_norm > 1e-12);
+    // Per block: per outcome (sum, residual sum), units, on-units, the assignment's residual, and
+    // with a covariate its fixed-effects residual (no slot without one: every draw adds whole rows).
+    let width = 2 * outcomes + 3 + usize::from(mx.is_some());
     let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
     let mut rows = vec![0.0; blocks * width];
-    let residuals: Vec<Vec<f64>> = units.outcomes.iter().map(|y| fe.residualize(y)).collect();
-    let d_residual = fe.residualize(&d);
+    let residuals: Vec<Vec<f64>> = units.outcomes.iter().map(|y| residuals_with(&fe, y, mx.as_deref())).collect();
+    let d_residual = residuals_with(&fe, &d, mx.as_deref());
     let panel = units.balanced_panel();
     let mut block_columns: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); blocks];
     for (i, &b) in units.block.iter().enumerate() {
@@ -234,6 +264,9 @@ fn prepare(units: &Units) -> Prepared {
         row[2 * outcomes] += 1.0;
         row[2 * outcomes + 1] += d[i];
         row[2 * outcomes + 2] += d_residual[i];
+        if let Some(m) = &mx {
+            row[2 * outcomes + 3] += m[i];
+        }
         if panel.is_none() {
             let xt = fe.xt_indicator(&[i]);
             for (c, v) in xt.iter().enumerate() {
@@ -253,6 +286,8 @@ fn prepare(units: &Units) -> Prepared {
         observed_on: d.iter().sum(),
         units: units.len() as f64,
         panel,
+        outcomes,
+        covariate_norm: if mx.is_some() { covariate_norm } else { 0.0 },
     }
 }
 
@@ -277,7 +312,7 @@ fn statistics(p: &Prepared, on_blocks: &[usize], acc: &mut [f64], xtd: &mut [f64
             xtd[*c] += v;
         }
     }
-    let outcomes = (width - 3) / 2;
+    let outcomes = p.outcomes;
     let n1 = acc[2 * outcomes];
     let n0 = p.units - n1;
     let dmd = if let Some(panel) = &p.panel {
@@ -294,6 +329,8 @@ fn statistics(p: &Prepared, on_blocks: &[usize], acc: &mut [f64], xtd: &mut [f64
         }
         n1 - quadratic
     };
+    // With the covariate: D'M_xD = D'MD - (D'Mx)^2 / x'Mx.
+    let dmd = if p.covariate_norm > 0.0 { dmd - acc[2 * outcomes + 3].powi(2) / p.covariate_norm } else { dmd };
     for o in 0..outcomes {
         out.push(acc[2 * o + 1] / dmd);
         out.push(acc[2 * o] / n1 - (p.totals[o] - acc[2 * o]) / n0);
@@ -430,9 +467,10 @@ pub fn fixed_effects_test(units: &Units, draws: usize, rng: &mut rand_chacha::Ch
 pub fn robust(units: &Units, outcome: usize) -> RobustEstimate {
     let fe = units.fixed_effects();
     let d: Vec<f64> = units.on.iter().map(|on| if *on { 1.0 } else { 0.0 }).collect();
-    let y = fe.residualize(&units.outcomes[outcome]);
-    let x = fe.residualize(&d);
-    cluster_robust(&y, &x, &units.cluster, fe.columns() + 1)
+    let mx = units.covariate.as_ref().map(|x| fe.residualize(x));
+    let y = residuals_with(&fe, &units.outcomes[outcome], mx.as_deref());
+    let x = residuals_with(&fe, &d, mx.as_deref());
+    cluster_robust(&y, &x, &units.cluster, fe.columns() + 1 + usize::from(mx.is_some()))
 }
 
 /// Carry-over check: the coefficient of yesterday's state in
@@ -482,6 +520,7 @@ mod tests {
             block_strata: vec![(0, 0); 4],
             cluster: vec![0, 1, 2, 3],
             previous_on: vec![None; 4],
+            covariate: None,
         };
         let inference = rerandomize(&units, 3000, 1);
         let dm = &inference.difference_in_means[0].dist;
@@ -521,6 +560,7 @@ mod tests {
             block_strata: (0..regions * 2).map(|b| (b / 2, 7)).collect(),
             cluster: day.clone(),
             previous_on: vec![None; n],
+            covariate: None,
         };
         assert!(units.balanced_panel().is_some());
         let fast = rerandomize(&units, 500, 3);
@@ -567,6 +607,7 @@ mod tests {
             block_strata: (0..n).map(|i| (0, (i % 7) as u32)).collect(),
             cluster: (0..n).collect(),
             previous_on: vec![None; n],
+            covariate: None,
         };
         let a = rerandomize(&units, 2000, 9);
         let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");

@@ -80,24 +80,45 @@ fn dates(frame: &DataFrame, column: &str) -> Result<Vec<i32>, BrandError> {
 
 pub use upshot_analysis::params::BrandMatcher;
 
-/// Builds the test from the orders, spend and schedule tables.
-pub fn assemble(data: &Dataset, brand: &BrandMatcher) -> Result<TestData, BrandError> {
+/// Builds the test from the orders, spend and schedule tables. `covariate_lag_days` > 0 adds the
+/// pre-period covariate of a region design: each unit's region's new customers on the day that
+/// many days earlier (a day before the schedule, so fixed before the assignment; the orders must
+/// cover it).
+pub fn assemble(data: &Dataset, brand: &BrandMatcher, covariate_lag_days: usize) -> Result<TestData, BrandError> {
     let table = |kind: TableKind| data.get(kind).ok_or(BrandError::MissingTable { kind: "brand-test", table: kind.name() });
     let schedule = table(TableKind::Schedule)?;
     let orders = table(TableKind::Orders)?;
     let spend = table(TableKind::Spend)?;
     let grid = schedule_grid(schedule)?;
+    if covariate_lag_days > 0 && !grid.regional {
+        return Err(BrandError::Params(format!(
+            "`covariate_lag_days` adjusts region designs (each region's own earlier days beside date and region effects); {} is a time-only schedule: remove the key",
+            schedule.report.path
+        )));
+    }
+    if covariate_lag_days > 0 && covariate_lag_days < grid.days {
+        return Err(BrandError::Params(format!(
+            "`covariate_lag_days = {covariate_lag_days}` is shorter than the test ({} days): a lagged day would fall inside the test, where the campaign moved it; use at least {} (364 takes last year's same weekday)",
+            grid.days,
+            grid.days.div_ceil(7) * 7
+        )));
+    }
     let block_days = upshot_data::ScheduleDesign::block_days_of(&schedule.metadata);
     let balance =
         if upshot_data::ScheduleDesign::weekday_balanced_of(&schedule.metadata) { Balance::Weekday } else { Balance::DaysOnly };
     let mut exclusions = Exclusions::new();
-    let customers = customers_in_window(orders, &grid, &mut exclusions)?;
+    let customers = customers_in_window(orders, &grid, covariate_lag_days, &mut exclusions)?;
     // Brand campaigns are matched once per distinct name, not once per row.
     let customer_brand = brand.matching(&distinct(&customers, "campaign")?);
     let spend_brand = brand_spend_campaigns(spend, brand)?;
-    let (outcomes, revenue_per_purchase) = outcomes(orders, customers, customer_brand, &grid, &mut exclusions)?;
+    let (outcomes, revenue_per_purchase, lagged) =
+        outcomes(orders, customers, customer_brand, &grid, covariate_lag_days, &mut exclusions)?;
     let brand_cost = brand_cost(spend, spend_brand, &grid, &mut exclusions)?;
-    let (rows, units, unit_rows) = units(&grid, &outcomes, &brand_cost, block_days, balance, &mut exclusions);
+    let (rows, mut units, unit_rows) = units(&grid, &outcomes, &brand_cost, block_days, balance, &mut exclusions);
+    if let Some(lagged) = lagged {
+        // The unit's cell (region x day), `covariate_lag_days` earlier.
+        units.covariate = Some(units.region.iter().zip(&units.day).map(|(r, d)| lagged[r * grid.days + d]).collect());
+    }
     let on_units = units.on.iter().filter(|on| **on).count();
     if on_units == 0 || on_units == units.len() {
         let which = if on_units == 0 { "on" } else { "off" };
@@ -195,9 +216,10 @@ fn schedule_grid(schedule: &upshot_data::LoadedTable) -> Result<Grid, BrandError
 fn customers_in_window(
     orders: &upshot_data::LoadedTable,
     grid: &Grid,
+    covariate_lag_days: usize,
     exclusions: &mut Exclusions,
 ) -> Result<DataFrame, BrandError> {
-    let (first, last) = (grid.first, grid.last);
+    let (first, last) = (grid.first - covariate_lag_days as i32, grid.last);
     let customers = new_customers(&orders.frame).map_err(BrandError::polars("find new customers"))?;
     let repeat_rows = (orders.frame.height() - customers.height()) as u64;
     if repeat_rows > 0 {
@@ -210,11 +232,16 @@ fn customers_in_window(
             file: orders.report.path.clone(),
             column: "paid_at".into(),
             message: format!(
-                "orders run from {} to {}, but the schedule runs from {} to {}: the test window must be inside the orders export",
+                "orders run from {} to {}, but the schedule runs from {} to {}{}: the test window must be inside the orders export",
                 date_of(o_first),
                 date_of(o_last),
-                date_of(first),
-                date_of(last)
+                date_of(grid.first),
+                date_of(last),
+                if covariate_lag_days > 0 {
+                    format!(" and `covariate_lag_days = {covariate_lag_days}` reaches back to {}", date_of(first))
+                } else {
+                    String::new()
+                }
             ),
         });
     }
@@ -243,13 +270,17 @@ fn brand_spend_campaigns(spend: &upshot_data::LoadedTable, brand: &BrandMatcher)
 
 /// New customers per unit cell, split by what brought them (paid brand, organic, other), and
 /// the mean first-order revenue of those placed.
+#[allow(clippy::type_complexity)]
 fn outcomes(
     orders: &upshot_data::LoadedTable,
     customers: DataFrame,
     customer_brand: Vec<String>,
     grid: &Grid,
+    covariate_lag_days: usize,
     exclusions: &mut Exclusions,
-) -> Result<(Vec<[f64; 5]>, f64), BrandError> {
+) -> Result<(Vec<[f64; 5]>, f64, Option<Vec<f64>>), BrandError> {
+    let lag = covariate_lag_days as i32;
+    let mut lagged = vec![0.0f64; grid.cells.len()];
     let c_dates = dates(&customers, "paid_at")?;
     let component = when(col("channel").is_null())
         .then(lit(3i32))
@@ -272,6 +303,14 @@ fn outcomes(
     for (i, (region, component)) in c_regions.iter().zip(c_component.iter()).enumerate() {
         let cell = match grid.locate(c_dates[i], region) {
             Ok(cell) => cell,
+            // A new customer `lag` days before a test day, in a test region: that cell's covariate (used).
+            Err("outside_test_window") if lag > 0 && (grid.first - lag..=grid.last - lag).contains(&c_dates[i]) => {
+                match grid.locate(c_dates[i] + lag, region) {
+                    Ok(cell) => lagged[cell] += 1.0,
+                    Err(reason) => exclusions.add(TableKind::Orders, reason, 1),
+                }
+                continue;
+            }
             Err(reason) => {
                 if let (Some(name), "region_not_in_schedule") = (region, reason)
                     && unknown_regions.len() < 3
@@ -312,7 +351,7 @@ fn outcomes(
         });
     }
 
-    Ok((outcomes, if revenue_n > 0 { revenue_sum / revenue_n as f64 } else { 0.0 }))
+    Ok((outcomes, if revenue_n > 0 { revenue_sum / revenue_n as f64 } else { 0.0 }, (lag > 0).then_some(lagged)))
 }
 
 /// Spend: brand campaigns only, filtered before anything is read into Rust; per unit cell.

@@ -347,11 +347,19 @@ fn words(
             test.block_days
         ),
         format!(
-            "Incremental purchases per on-{unit_word} {}; whole test {} ({}). Estimator: regression with day-of-week{} fixed effects; interval by inverting the re-randomization test ({} draws under the design used).",
+            "Incremental purchases per on-{unit_word} {}; whole test {} ({}). Estimator: regression with {} fixed effects{}; interval by inverting the re-randomization test ({} draws under the design used, or every assignment when the design has fewer).",
             with_interval(per_unit, Some((p_lo, p_hi)), level, |v| number(v, 2)),
             number(total.0, 0),
             range(Some((total.1, total.2)), |v| number(v, 0)),
-            if test.regional { " and region" } else { "" },
+            if test.regional { "date and region" } else { "day-of-week" },
+            if units.covariate.is_some() {
+                format!(
+                    " and each region's new customers {} days earlier (pre-period covariate, CUPED-style)",
+                    params.covariate_lag_days
+                )
+            } else {
+                String::new()
+            },
             count(params.draws as f64)
         ),
         format!("Decision: {}. {reason}.", action.label()),
