@@ -89,25 +89,16 @@ fn region_test(seed: u64, effect: f64) -> Units {
     let schedule = design(&DesignParams { start, days, regions: names, block_days: 1, washout_days: 0, seed });
     let mut rng = upshot_stats::rng::stream(seed, "calibration-region-outcomes", 0);
     let shocks: Vec<f64> = (0..days).map(|_| rng.random_range(0.5..1.8)).collect();
-    let mut units = Units::empty(1);
-    for (i, row) in schedule.iter().enumerate() {
-        let (r, d) = (i / days, i % days);
-        let base = (6.0 + 2.0 * r as f64) * shocks[d];
-        let mut y = Poisson::new(base).expect("lambda").sample(&mut rng);
-        if row.brand_on && effect > 0.0 {
-            y += Poisson::new(effect).expect("lambda").sample(&mut rng);
-        }
-        units.outcomes[0].push(y);
-        units.on.push(row.brand_on);
-        units.dow.push(row.date.weekday().num_days_from_monday() as usize);
-        units.day.push(d);
-        units.region.push(r);
-        units.block.push(i);
-        units.block_strata.push(upshot_brand::design::stratum_of(r, row.date, 1, upshot_brand::design::Balance::Weekday));
-        units.cluster.push(d);
-        units.previous_on.push(None);
-    }
-    units
+    let outcome: Vec<f64> = schedule
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let (r, d) = (i / days, i % days);
+            let y = Poisson::new((6.0 + 2.0 * r as f64) * shocks[d]).expect("lambda").sample(&mut rng);
+            if row.brand_on && effect > 0.0 { y + Poisson::new(effect).expect("lambda").sample(&mut rng) } else { y }
+        })
+        .collect();
+    Units::from_schedule(&schedule, outcome, days, 1)
 }
 
 /// Region designs: 800 tests put the standard error of a 95% coverage at 0.8 points (band
@@ -163,23 +154,15 @@ fn region_test_with_last_year(seed: u64, effect: f64) -> (Units, Units) {
     let last_year: Vec<f64> =
         (0..regions * days).map(|i| draw(&mut rng, i / days, i % days, last_year_shocks[i % days])).collect();
     let shocks: Vec<f64> = (0..days).map(|_| rng.random_range(0.7..1.4)).collect();
-    let mut units = Units::empty(1);
-    for (i, row) in schedule.iter().enumerate() {
-        let (r, d) = (i / days, i % days);
-        let mut y = draw(&mut rng, r, d, shocks[d]);
-        if row.brand_on && effect > 0.0 {
-            y += Poisson::new(effect).expect("lambda").sample(&mut rng);
-        }
-        units.outcomes[0].push(y);
-        units.on.push(row.brand_on);
-        units.dow.push(row.date.weekday().num_days_from_monday() as usize);
-        units.day.push(d);
-        units.region.push(r);
-        units.block.push(i);
-        units.block_strata.push(upshot_brand::design::stratum_of(r, row.date, 1, upshot_brand::design::Balance::Weekday));
-        units.cluster.push(d);
-        units.previous_on.push(None);
-    }
+    let outcome: Vec<f64> = schedule
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let y = draw(&mut rng, i / days, i % days, shocks[i % days]);
+            if row.brand_on && effect > 0.0 { y + Poisson::new(effect).expect("lambda").sample(&mut rng) } else { y }
+        })
+        .collect();
+    let mut units = Units::from_schedule(&schedule, outcome, days, 1);
     let plain = units.clone();
     units.covariate = Some(last_year);
     (units, plain)
