@@ -17,9 +17,13 @@ pub struct FixedEffects {
     offsets: Vec<usize>,
     /// Columns: intercept + sum(levels - 1).
     columns: usize,
-    /// (X'X)^+ (pseudo-inverse, so an empty level does no harm).
+    /// (X'X)^+ (pseudo-inverse, so an empty level does no harm); empty for a balanced two-way
+    /// layout, which residualizes in closed form (see [`FixedEffects::residualize`]).
     xtx_inv: DMatrix<f64>,
     units: usize,
+    /// Two factors whose every pair of levels holds exactly one unit (a full region x day panel):
+    /// their level counts.
+    balanced: Option<(usize, usize)>,
 }
 
 impl FixedEffects {
@@ -32,19 +36,37 @@ impl FixedEffects {
             offsets.push(columns);
             columns += size.saturating_sub(1);
         }
-        let mut fe = Self { levels: factors.to_vec(), sizes, offsets, columns, xtx_inv: DMatrix::zeros(0, 0), units };
+        let balanced = balanced_pair(units, factors, &sizes);
+        let mut fe = Self { levels: factors.to_vec(), sizes, offsets, columns, xtx_inv: DMatrix::zeros(0, 0), units, balanced };
+        if fe.balanced.is_none() {
+            fe.xtx_inv = fe.dense_inverse();
+        }
+        fe
+    }
+
+    /// `(X'X)^+` from scratch: the pseudo-inverse of the Gram matrix of the dummies.
+    fn dense_inverse(&self) -> DMatrix<f64> {
+        let columns = self.columns;
         let mut xtx = DMatrix::<f64>::zeros(columns, columns);
-        let mut row = vec![0usize; factors.len() + 1];
-        for i in 0..units {
-            let active = fe.active_columns(i, &mut row);
+        let mut row = vec![0usize; self.levels.len() + 1];
+        for i in 0..self.units {
+            let active = self.active_columns(i, &mut row);
             for &a in active {
                 for &b in active {
                     xtx[(a, b)] += 1.0;
                 }
             }
         }
-        fe.xtx_inv = xtx.clone().pseudo_inverse(1e-10).unwrap_or_else(|_| DMatrix::zeros(columns, columns));
-        fe
+        xtx.pseudo_inverse(1e-10).unwrap_or_else(|_| DMatrix::zeros(columns, columns))
+    }
+
+    /// The stored inverse, or a fresh one for a balanced layout (which keeps none).
+    fn inverse(&self) -> std::borrow::Cow<'_, DMatrix<f64>> {
+        if self.balanced.is_some() {
+            std::borrow::Cow::Owned(self.dense_inverse())
+        } else {
+            std::borrow::Cow::Borrowed(&self.xtx_inv)
+        }
     }
 
     /// Columns with a 1 in unit `i`'s row; writes into `buffer`, returns the used part.
@@ -86,8 +108,22 @@ impl FixedEffects {
         out
     }
 
-    /// `M v`: v with the fixed effects removed.
+    /// `M v`: v with the fixed effects removed. On a balanced two-way layout in closed form:
+    /// `v - mean of its first-factor level - mean of its second-factor level + grand mean`.
     pub fn residualize(&self, v: &[f64]) -> Vec<f64> {
+        if let Some((a, b)) = self.balanced {
+            let (mut mean_a, mut mean_b) = (vec![0.0; a], vec![0.0; b]);
+            for (i, value) in v.iter().enumerate() {
+                mean_a[self.levels[0][i]] += value / b as f64;
+                mean_b[self.levels[1][i]] += value / a as f64;
+            }
+            let grand = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            return v
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x - mean_a[self.levels[0][i]] - mean_b[self.levels[1][i]] + grand)
+                .collect();
+        }
         let beta = &self.xtx_inv * self.xt(v);
         let mut row = vec![0usize; self.levels.len() + 1];
         (0..self.units)
@@ -101,20 +137,37 @@ impl FixedEffects {
     /// `D'MD` for an indicator D: `n1 - (X'D)' (X'X)^+ (X'D)`.
     pub fn indicator_quadratic(&self, xtd: &DVector<f64>) -> f64 {
         let n1 = xtd[0];
-        n1 - (xtd.transpose() * &self.xtx_inv * xtd)[(0, 0)]
+        n1 - (xtd.transpose() * self.inverse().as_ref() * xtd)[(0, 0)]
     }
 
     /// `(X'X)^+` as a dense row-major matrix, for callers that evaluate the
     /// quadratic form many times without allocating.
     pub fn inverse_gram(&self) -> Vec<f64> {
         let n = self.columns;
-        (0..n * n).map(|k| self.xtx_inv[(k / n, k % n)]).collect()
+        let inverse = self.inverse();
+        (0..n * n).map(|k| inverse[(k / n, k % n)]).collect()
     }
 
     /// Number of columns (intercept + dummies).
     pub fn columns(&self) -> usize {
         self.columns
     }
+}
+
+/// The level counts of two factors when every pair of levels holds exactly one of the `units`.
+fn balanced_pair(units: usize, factors: &[Vec<usize>], sizes: &[usize]) -> Option<(usize, usize)> {
+    let [first, second] = factors else { return None };
+    let (a, b) = (sizes[0], sizes[1]);
+    if a < 2 || b < 2 || a * b != units {
+        return None;
+    }
+    let mut seen = vec![false; units];
+    for (x, y) in first.iter().zip(second) {
+        if std::mem::replace(&mut seen[x * b + y], true) {
+            return None;
+        }
+    }
+    Some((a, b))
 }
 
 /// A coefficient with its cluster-robust standard error.
@@ -152,6 +205,27 @@ pub fn cluster_robust(y: &[f64], x: &[f64], clusters: &[usize], parameters: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_balanced_panel_residualizes_in_closed_form_as_the_dense_path_does() {
+        // 5 days x 4 regions, in a scrambled order; a third factor of one level forces the dense path.
+        let n = 20;
+        let order: Vec<usize> = (0..n).map(|i| (i * 7) % n).collect();
+        let day: Vec<usize> = order.iter().map(|k| k % 5).collect();
+        let region: Vec<usize> = order.iter().map(|k| k / 5).collect();
+        let v: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64).sin() * 3.0 + i as f64 * 0.1).collect();
+        let closed = FixedEffects::new(n, &[day.clone(), region.clone()]);
+        assert!(closed.balanced.is_some());
+        let dense = FixedEffects::new(n, &[day, region, vec![0; n]]);
+        assert!(dense.balanced.is_none());
+        for (a, b) in closed.residualize(&v).iter().zip(dense.residualize(&v)) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        let xtd = closed.xt_indicator(&[0, 3, 5, 11, 17]);
+        assert!(
+            (closed.indicator_quadratic(&xtd) - dense.indicator_quadratic(&dense.xt_indicator(&[0, 3, 5, 11, 17]))).abs() < 1e-9
+        );
+    }
 
     #[test]
     fn residualizing_removes_group_means() {
