@@ -103,17 +103,15 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Segme
     let lead_rows =
         window.rows(TableKind::Leads, &leads.frame, "created_at", &mut exclusions)?.with_columns(key_exprs(&leads.frame));
     let (present, leads_by_ad) = leads_per_ad(lead_rows.clone(), &leads.frame)?;
-    let purchases = purchases(orders, lead_rows, &window, &mut exclusions)?;
+    // The history a brand on/off test is sized on, when brand campaigns and a target are configured.
+    let daily_wanted = params.brand_campaigns.is_some() && !matches!(params.target_cac, crate::TargetCac::None);
+    let mut purchases = purchases(orders, lead_rows, &window, daily_wanted, &mut exclusions)?;
+    let daily_new_customers = purchases.daily.take();
     let developed = maturity(&purchases.bought, &window)?;
     let by_ad = spend_per_ad(spend_rows, &developed, &window)?;
     let (ads, (leads_without_spend, free_conversions)) =
         measures(&by_ad, &leads_by_ad, &present, &purchases.by_ad, &mut exclusions, &mut warnings)?;
     let dates = window.dates();
-    let daily_new_customers = if params.brand_campaigns.is_some() && !matches!(params.target_cac, crate::TargetCac::None) {
-        Some(daily_in_window(&orders.frame, dates)?)
-    } else {
-        None
-    };
     Ok(Prepared {
         ads,
         developed,
@@ -126,12 +124,22 @@ pub(crate) fn prepare(data: &Dataset, params: &Params) -> Result<Prepared, Segme
     })
 }
 
-/// New customers per day from `dates.0` to `dates.1`, zero on days without one.
-fn daily_in_window(orders: &DataFrame, dates: (chrono::NaiveDate, chrono::NaiveDate)) -> Result<Vec<f64>, SegmentsError> {
-    let (first, daily) = upshot_brand::power::daily_new_customers(orders)?;
-    let days = (dates.1 - dates.0).num_days().max(0) as usize + 1;
-    let offset = (dates.0 - first).num_days();
-    Ok((0..days as i64).map(|d| usize::try_from(offset + d).ok().and_then(|i| daily.get(i)).copied().unwrap_or(0.0)).collect())
+/// New customers (first paid orders) per day of the window, zero on days without one.
+fn daily_in_window(firsts: &DataFrame, window: &Window) -> Result<Vec<f64>, SegmentsError> {
+    let days = firsts
+        .clone()
+        .lazy()
+        .select([day_expr("paid_at").alias("d")])
+        .collect()
+        .map_err(SegmentsError::polars("count new customers per day"))?;
+    let column = days.column("d").and_then(|c| c.i32().cloned()).map_err(SegmentsError::polars("count new customers per day"))?;
+    let mut daily = vec![0.0; (window.end - window.start + 1).max(0) as usize];
+    for d in column.iter().flatten() {
+        if (window.start..=window.end).contains(&d) {
+            daily[(d - window.start) as usize] += 1.0;
+        }
+    }
+    Ok(daily)
 }
 
 /// Window: the params' dates, else the spend's.
@@ -171,6 +179,8 @@ fn leads_per_ad(lead_rows: LazyFrame, leads: &DataFrame) -> Result<(Vec<&'static
 struct Purchases {
     bought: DataFrame,
     by_ad: DataFrame,
+    /// New customers per day of the window (every first paid order), when asked for.
+    daily: Option<Vec<f64>>,
 }
 
 /// Purchases: new customers whose first paid order links to a lead of the window.
@@ -178,6 +188,7 @@ fn purchases(
     orders: &upshot_data::LoadedTable,
     lead_rows: LazyFrame,
     window: &Window,
+    daily_wanted: bool,
     exclusions: &mut Exclusions,
 ) -> Result<Purchases, SegmentsError> {
     let err = SegmentsError::polars;
@@ -186,6 +197,7 @@ fn purchases(
         new_customers_with(&orders.frame, Some(&["lead_id", "paid_at", "revenue", "channel", "campaign", "ad_group", "ad"]))
             .map_err(err("find new customers"))?;
     let firsts_height = firsts.height() as u64;
+    let daily = if daily_wanted { Some(daily_in_window(&firsts, window)?) } else { None };
     let mut lead_columns: Vec<Expr> = vec![col("lead_id"), week_expr("created_at")];
     lead_columns.extend(LEVELS.map(col));
     let bought = firsts
@@ -240,7 +252,7 @@ fn purchases(
             .agg([len().cast(DataType::Float64).alias("purchases"), exact_money_sum("revenue")]),
     )
     .map_err(err("count purchases per ad"))?;
-    Ok(Purchases { bought, by_ad: purchases_by_ad })
+    Ok(Purchases { bought, by_ad: purchases_by_ad, daily })
 }
 
 /// The pooled lag profile by week of age (the cohort engine), from lead week x purchase week:
