@@ -75,7 +75,7 @@ impl Units {
     }
 
     /// The units of a schedule as [`crate::design::design`] writes it (region by region, `days`
-    /// days each), one outcome per row: blocks re-randomized within their region and start-weekday
+    /// days each), one outcome per row, washout rows left out: blocks re-randomized within their region and start-weekday
     /// strata, clustered by block in a time-only test and by day in a region design.
     pub fn from_schedule(schedule: &[crate::design::ScheduleRow], outcome: Vec<f64>, days: usize, block_days: usize) -> Units {
         use chrono::Datelike;
@@ -85,8 +85,13 @@ impl Units {
         let per_region = days.div_ceil(block_days);
         let mut units = Units::empty(0);
         units.outcomes = vec![outcome];
+        let mut kept = Vec::with_capacity(schedule.len());
         for (i, row) in schedule.iter().enumerate() {
             let (r, d) = (i / days, i % days);
+            if row.washout {
+                continue;
+            }
+            kept.push(i);
             units.on.push(row.brand_on);
             units.dow.push(row.date.weekday().num_days_from_monday() as usize);
             units.day.push(d);
@@ -94,6 +99,11 @@ impl Units {
             units.block.push(r * per_region + d / block_days);
             units.cluster.push(if regions > 1 { d } else { d / block_days });
             units.previous_on.push(d.checked_sub(1).map(|_| schedule[i - 1].brand_on));
+        }
+        // Washout units are left out, as the analysis leaves them out; the outcome keeps the rest.
+        if kept.len() < schedule.len() {
+            let outcome = std::mem::take(&mut units.outcomes[0]);
+            units.outcomes[0] = kept.iter().map(|&i| outcome[i]).collect();
         }
         units.block_strata = (0..regions * per_region)
             .map(|b| {

@@ -48,6 +48,9 @@ pub struct PowerParams {
     /// An effect (purchases per on-day) whose power each design reports, e.g. the effect at
     /// which the campaign breaks even; it also sets the days needed.
     pub effect: Option<f64>,
+    /// Days at the start of every block left out, as the schedule will mark them (capped at one
+    /// less than the block: one-day blocks have none).
+    pub washout_days: usize,
     /// Seed of the simulations.
     pub seed: u64,
 }
@@ -201,11 +204,12 @@ fn simulate_design(start: NaiveDate, history: &[&[f64]], test_days: usize, block
                 days: test_days,
                 regions: if regions == 1 { vec![None] } else { (0..regions).map(|r| Some(r.to_string())).collect() },
                 block_days,
-                washout_days: 0,
+                washout_days: params.washout_days.min(block_days - 1),
                 seed: rng.random(),
             });
             let noise: Vec<f64> = schedule
                 .iter()
+                .filter(|r| !r.washout)
                 .map(|r| if r.brand_on { rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng) } else { 0.0 })
                 .collect();
             let mean = window.iter().sum::<f64>() / window.len() as f64;
@@ -325,6 +329,7 @@ pub fn sizing_params(lengths: Vec<usize>, block_days: usize, effect: f64, seed: 
         alpha: 0.05,
         power: TARGET_POWER,
         effect: Some(effect),
+        washout_days: 0,
         seed,
     }
 }
@@ -520,6 +525,7 @@ mod tests {
             alpha: 0.05,
             power: TARGET_POWER,
             effect: Some(3.0),
+            washout_days: 0,
             seed: 1,
         }
     }
@@ -567,6 +573,17 @@ mod tests {
         assert_eq!(sized(&days[..5], 3.0), None);
         assert_eq!(sized(&days, 2.0), Some(small), "seeded");
         assert_eq!(multiples(56, 7), vec![56, 84, 112, 168, 224, 336]);
+    }
+
+    #[test]
+    fn washout_days_cost_power() {
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("date");
+        let mut with = params(&[112], &[7], 200);
+        let without = simulate(start, &history(), &with);
+        with.washout_days = 2;
+        let washed = simulate(start, &history(), &with);
+        // Five of seven days per block left: a larger detectable effect.
+        assert!(washed[0].mde > without[0].mde, "{washed:?} vs {without:?}");
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn power_at_the_printed_effect_is_the_stated_power() {
             alpha: 0.05,
             power: TARGET_POWER,
             effect: None,
+            washout_days: 0,
             seed: h,
         };
         let rows = simulate(start(), &history, &params);
@@ -134,6 +135,7 @@ fn region_power_at_the_printed_effect_is_the_stated_power() {
             alpha: 0.05,
             power: TARGET_POWER,
             effect: None,
+            washout_days: 0,
             seed: h,
         };
         let rows = simulate_regions(start(), &slices, &params);

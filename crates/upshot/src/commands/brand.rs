@@ -139,6 +139,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
         alpha: 0.05,
         power: args.power,
         effect: args.effect,
+        washout_days: args.washout_days,
         seed: args.seed,
     };
     let slices: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
