@@ -130,42 +130,37 @@ impl Units {
     }
 
     /// Day-of-week effects for a time-only test; region and date effects for a region design
-    /// (the date effects absorb every shock the regions share that day, weekday included).
+    /// (the date effects absorb every shock the regions share that day, weekday included). Test
+    /// days are numbered densely (washout days leave gaps), so a full region x day panel is a
+    /// balanced layout the fixed effects residualize in closed form.
     fn fixed_effects(&self) -> FixedEffects {
-        let factors = if self.regional() { vec![self.day.clone(), self.region.clone()] } else { vec![self.dow.clone()] };
+        let factors = if self.regional() { vec![dense_levels(&self.day), self.region.clone()] } else { vec![self.dow.clone()] };
         FixedEffects::new(self.len(), &factors)
     }
 
-    /// The balanced panel of a region design (every region on every day, once): what lets a draw
-    /// compute `D'MD` from its on-counts per day and per region instead of the dense inverse.
-    fn balanced_panel(&self) -> Option<Panel> {
-        if !self.regional() {
-            return None;
-        }
-        let mut days: Vec<usize> = self.day.clone();
-        days.sort_unstable();
-        days.dedup();
-        let regions = self.region.iter().copied().max().unwrap_or(0) + 1;
-        let index: std::collections::BTreeMap<usize, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
-        let mut seen = vec![false; regions * days.len()];
-        for (r, d) in self.region.iter().zip(&self.day) {
-            let cell = r * days.len() + index[d];
-            if std::mem::replace(&mut seen[cell], true) {
-                return None;
-            }
-        }
-        if !seen.iter().all(|s| *s) {
-            return None;
-        }
+    /// The balanced panel of a region design (every region on every day, once, as `fe` found):
+    /// what lets a draw compute `D'MD` from its on-counts per day and per region instead of the
+    /// dense inverse.
+    fn balanced_panel(&self, fe: &FixedEffects) -> Option<Panel> {
+        let (days, regions) = fe.balanced()?;
+        let day = dense_levels(&self.day);
         let blocks = self.block_strata.len();
         let mut block_days = vec![Vec::new(); blocks];
         let mut block_region = vec![0; blocks];
         for i in 0..self.len() {
-            block_days[self.block[i]].push(index[&self.day[i]] as u32);
+            block_days[self.block[i]].push(day[i] as u32);
             block_region[self.block[i]] = self.region[i];
         }
-        Some(Panel { days: days.len(), regions, block_days, block_region })
+        Some(Panel { days, regions, block_days, block_region })
     }
+}
+
+/// Levels renumbered 0.. in sorted order, with no gaps.
+fn dense_levels(levels: &[usize]) -> Vec<usize> {
+    let mut distinct = levels.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    levels.iter().map(|l| distinct.binary_search(l).unwrap_or(0)).collect()
 }
 
 /// The fixed effects' residuals of `v`, with the covariate's residual `mx` partialled out as
@@ -263,7 +258,7 @@ fn prepare(units: &Units) -> Prepared {
     let mut rows = vec![0.0; blocks * width];
     let residuals: Vec<Vec<f64>> = units.outcomes.iter().map(|y| residuals_with(&fe, y, mx.as_deref())).collect();
     let d_residual = residuals_with(&fe, &d, mx.as_deref());
-    let panel = units.balanced_panel();
+    let panel = units.balanced_panel(&fe);
     let mut block_columns: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); blocks];
     for (i, &b) in units.block.iter().enumerate() {
         let row = &mut rows[b * width..(b + 1) * width];
@@ -491,7 +486,8 @@ pub fn carry_over(units: &Units, outcome: usize) -> Option<RobustEstimate> {
         return None;
     }
     let pick = |v: &[usize]| keep.iter().map(|&i| v[i]).collect::<Vec<usize>>();
-    let factors = if units.regional() { vec![pick(&units.day), pick(&units.region)] } else { vec![pick(&units.dow)] };
+    let factors =
+        if units.regional() { vec![dense_levels(&pick(&units.day)), pick(&units.region)] } else { vec![pick(&units.dow)] };
     let fe = FixedEffects::new(keep.len(), &factors);
     let y = fe.residualize(&keep.iter().map(|&i| units.outcomes[outcome][i]).collect::<Vec<_>>());
     let today = fe.residualize(&keep.iter().map(|&i| f64::from(u8::from(units.on[i]))).collect::<Vec<_>>());
@@ -572,7 +568,7 @@ mod tests {
             previous_on: vec![None; n],
             covariate: None,
         };
-        assert!(units.balanced_panel().is_some());
+        assert!(units.balanced_panel(&units.fixed_effects()).is_some());
         let fast = rerandomize(&units, 500, 3);
         // The dense regression on date and region dummies.
         let fe = FixedEffects::new(n, &[day.clone(), region.clone()]);

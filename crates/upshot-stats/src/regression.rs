@@ -148,6 +148,12 @@ impl FixedEffects {
         (0..n * n).map(|k| inverse[(k / n, k % n)]).collect()
     }
 
+    /// The two factors' level counts when every pair of levels holds exactly one unit (a full
+    /// panel, residualized in closed form); `None` otherwise.
+    pub fn balanced(&self) -> Option<(usize, usize)> {
+        self.balanced
+    }
+
     /// Number of columns (intercept + dummies).
     pub fn columns(&self) -> usize {
         self.columns
