@@ -340,7 +340,8 @@ pub fn unit_word(regions: usize) -> &'static str {
 }
 
 /// The power table and chart for the design report.
-pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams) -> (Table, Chart) {
+/// `planned`: the (test days, block days) of the schedule being drawn, which the title speaks of.
+pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams, planned: (usize, usize)) -> (Table, Chart) {
     let level = format!("{} power, two-sided alpha {}", percent(params.power), params.alpha);
     let mut columns = vec![
         ("test_days", Format::Count),
@@ -398,28 +399,45 @@ pub fn present(rows: &[PowerRow], history_days: usize, params: &PowerParams) -> 
             )
         })
         .collect();
-    let best = rows
-        .iter()
-        .filter_map(|r| r.mde.map(|m| (r, m / r.baseline)))
-        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.test_days.cmp(&b.0.test_days)));
-    let title = match best {
-        Some((best, share)) => format!(
-            "A {}-day test with {}-day blocks{} detects a {} lift ({} purchases a {})",
-            best.test_days,
-            best.block_days,
-            if best.regions > 1 { format!(" in {} regions", best.regions) } else { String::new() },
-            percent(share),
-            number(best.mde.unwrap_or(f64::NAN), 1),
-            unit_word(best.regions)
+    let planned_row = rows.iter().find(|r| (r.test_days, r.block_days) == planned);
+    let needed = params.effect.and_then(|e| days_needed(rows, planned.1, params.power).map(|d| (e, d)));
+    let title = match (planned_row, needed) {
+        (Some(row), Some((effect, days))) if row.mde.is_some() => format!(
+            "Your {}-day test detects {} purchases a {} ({} lift); {} a {} needs {days} days",
+            row.test_days,
+            number(row.mde.unwrap_or(f64::NAN), 1),
+            unit_word(row.regions),
+            percent(row.mde.unwrap_or(f64::NAN) / row.baseline),
+            number(effect, 1),
+            unit_word(row.regions)
         ),
-        None => "No simulated design can detect an effect: too little history or too few blocks".into(),
+        (Some(row), _) if row.mde.is_some() => format!(
+            "Your {}-day test with {}-day blocks detects {} purchases a {} ({} lift)",
+            row.test_days,
+            row.block_days,
+            number(row.mde.unwrap_or(f64::NAN), 1),
+            unit_word(row.regions),
+            percent(row.mde.unwrap_or(f64::NAN) / row.baseline)
+        ),
+        (Some(row), _) => {
+            format!("Your {}-day test with {}-day blocks can never reach significance", row.test_days, row.block_days)
+        }
+        (None, _) => match rows.iter().filter_map(|r| r.mde.map(|m| (r, m / r.baseline))).min_by(|a, b| a.1.total_cmp(&b.1)) {
+            Some((best, share)) => format!(
+                "A {}-day test with {}-day blocks detects a {} lift ({} purchases a {})",
+                best.test_days,
+                best.block_days,
+                percent(share),
+                number(best.mde.unwrap_or(f64::NAN), 1),
+                unit_word(best.regions)
+            ),
+            None => "No simulated design can detect an effect: too little history or too few blocks".into(),
+        },
     };
     let refused = rows.iter().filter(|r| r.mde.is_none()).count();
-    let mut note = format!(
-        "Simulated on {history_days} days of your daily new customers with the re-randomization test the analysis runs; {level}."
-    );
+    let mut note = format!("{history_days} days of history, the analysis's re-randomization test; {level}.");
     if refused > 0 {
-        note.push_str(&format!(" {refused} design(s) without a detectable effect: see the table's note."));
+        note.push_str(&format!(" {refused} design(s) can never reach significance (table)."));
     }
     let chart = Chart::new(ChartKind::Lines, "power", title)
         .note(note)
@@ -554,8 +572,10 @@ mod tests {
         assert_eq!(row.assignments, 6.0);
         assert!(row.mde.is_none() && row.power_at_effect.is_none());
         assert!(row.refusal.as_deref().is_some_and(|r| r.contains("only 6 possible assignments")), "{row:?}");
-        let (table, chart) = present(&rows, 365, &params(&[28], &[7], 50));
+        let (table, chart) = present(&rows, 365, &params(&[28], &[7], 50), (28, 7));
         assert_eq!(table.rows.len(), 1);
+        assert_eq!(chart.title, "Your 28-day test with 7-day blocks can never reach significance");
+        let (_, chart) = present(&rows, 365, &params(&[28], &[7], 50), (56, 1));
         assert!(chart.title.starts_with("No simulated design"), "{}", chart.title);
     }
 

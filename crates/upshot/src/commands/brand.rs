@@ -144,7 +144,7 @@ fn power_report(history: &Path, args: &DesignArgs, printer: &Printer) -> Result<
     };
     let slices: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
     let rows = power::simulate_regions(start, &slices, &params);
-    let (table, chart) = power::present(&rows, daily.len(), &params);
+    let (table, chart) = power::present(&rows, daily.len(), &params, (args.days, args.block_days));
     for row in &rows {
         match (row.mde, &row.refusal) {
             (Some(mde), _) => printer.out(&format!(
